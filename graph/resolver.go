@@ -1,8 +1,11 @@
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import "github.com/waldur-quotas/gateway/upstream"
 
-type Resolver struct{}
+// This file will not be regenerated automatically.
+
+// Resolver holds what the resolvers share: the Waldur client. It holds no
+// per-caller state; the caller's credentials travel in the request context.
+type Resolver struct {
+	Waldur *upstream.Client
+}

@@ -7,14 +7,17 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/waldur-quotas/gateway/graph/model"
 )
 
 // CustomerQuotas is the resolver for the customerQuotas field.
 func (r *queryResolver) CustomerQuotas(ctx context.Context, quotaName string, orderBy *model.CustomerQuotaOrderField, first *int, after *string, last *int, before *string) (*model.CustomerQuotaConnection, error) {
-	panic(fmt.Errorf("not implemented: CustomerQuotas - customerQuotas"))
+	q, err := parseArguments(ctx, quotaName, orderBy, first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	return r.connection(ctx, q, connectionNeeds(ctx))
 }
 
 // Query returns QueryResolver implementation.

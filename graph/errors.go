@@ -1,0 +1,95 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/waldur-quotas/gateway/upstream"
+)
+
+// The extensions.code values this API answers with. Clients switch on them.
+const (
+	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeUnauthenticated     = "UNAUTHENTICATED"
+	CodeForbidden           = "FORBIDDEN"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	CodeUpstreamBadResponse = "UPSTREAM_BAD_RESPONSE"
+	CodeRequestCancelled    = "REQUEST_CANCELLED"
+	CodeInternal            = "INTERNAL_SERVER_ERROR"
+)
+
+// inputError reports bad arguments at the field that received them.
+func inputError(ctx context.Context, message string) error {
+	return &gqlerror.Error{
+		Message:    message,
+		Path:       graphql.GetPath(ctx),
+		Extensions: map[string]any{"code": CodeBadUserInput},
+	}
+}
+
+// upstreamError turns a Waldur failure into a GraphQL error with a code. Its
+// message is the upstream.Error's, which is written for people and carries no
+// credential, URL or upstream body.
+func upstreamError(ctx context.Context, err error) error {
+	var ue *upstream.Error
+	if !errors.As(err, &ue) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return &gqlerror.Error{
+				Message:    "the request was cancelled before Waldur answered",
+				Path:       graphql.GetPath(ctx),
+				Extensions: map[string]any{"code": CodeRequestCancelled},
+				// Unwrap-able for the log, never shown: the presenter prints Message only.
+				Err: err,
+			}
+		}
+		return err
+	}
+	ext := map[string]any{"code": codeOf(ue.Kind)}
+	if ue.Kind == upstream.RateLimited && ue.RetryAfter > 0 {
+		ext["retryAfter"] = int((ue.RetryAfter + time.Second - 1) / time.Second)
+	}
+	if ue.Status != 0 {
+		ext["upstreamStatus"] = ue.Status
+	}
+	return &gqlerror.Error{Message: ue.Error(), Path: graphql.GetPath(ctx), Extensions: ext, Err: err}
+}
+
+func codeOf(k upstream.Kind) string {
+	switch k {
+	case upstream.Unauthenticated:
+		return CodeUnauthenticated
+	case upstream.Forbidden:
+		return CodeForbidden
+	case upstream.BadRequest:
+		return CodeBadUserInput
+	case upstream.RateLimited:
+		return CodeRateLimited
+	case upstream.Unavailable:
+		return CodeUpstreamUnavailable
+	}
+	// PageNotFound only escapes when the list keeps shrinking under re-planning.
+	return CodeUpstreamBadResponse
+}
+
+// PresentError is the server's error presenter: errors made here pass as they
+// are; anything else (a bug, a panic) is logged by the caller and shown only as
+// an internal error, so no unexpected detail reaches the client.
+func PresentError(ctx context.Context, err error) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) {
+		if gqlErr.Path == nil {
+			gqlErr.Path = graphql.GetPath(ctx)
+		}
+		return gqlErr
+	}
+	return &gqlerror.Error{
+		Message:    "internal server error",
+		Path:       graphql.GetPath(ctx),
+		Extensions: map[string]any{"code": CodeInternal},
+	}
+}

@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/waldur-quotas/gateway/graph"
+	"github.com/waldur-quotas/gateway/upstream"
+)
+
+const queryPath = "/query"
+
+// Config is what the HTTP surface is built from.
+type Config struct {
+	Waldur  *upstream.Client
+	Logger  *slog.Logger
+	Version string
+	// Playground serves GraphiQL at "/"; nil leaves "/" a 404.
+	Playground http.Handler
+}
+
+// New returns the gateway's whole HTTP handler.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(queryPath, withCaller(newGraphQLServer(cfg)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})
+	})
+	if cfg.Playground != nil {
+		mux.Handle("/{$}", cfg.Playground)
+		mux.Handle("/playground/", cfg.Playground)
+	}
+	return logRequests(cfg.Logger, mux)
+}
+
+func newGraphQLServer(cfg Config) *handler.Server {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Waldur: cfg.Waldur}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+
+	srv.SetErrorPresenter(graph.PresentError)
+	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
+		cfg.Logger.ErrorContext(ctx, "panic while resolving", slog.String("panic", fmt.Sprint(err)))
+		return fmt.Errorf("panic: %v", err) // shown as "internal server error" by PresentError
+	})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if s := statsFrom(ctx); s != nil {
+			s.setOperation(graphql.GetOperationContext(ctx).OperationName)
+		}
+		// One memo per operation: aliases asking for the same page share a call.
+		return next(upstream.WithDedup(ctx))
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if s := statsFrom(ctx); s != nil && resp != nil {
+			for _, e := range resp.Errors {
+				code, _ := e.Extensions["code"].(string)
+				if code == "" {
+					code = "UNKNOWN"
+				}
+				s.addErrorCode(code)
+			}
+		}
+		return resp
+	})
+	return srv
+}

@@ -1,0 +1,164 @@
+// Command gateway serves Waldur's customer quotas as a GraphQL API.
+//
+// With WALDUR_API_URL unset it runs in demo mode: a fake Waldur with about a
+// thousand synthetic organisations is served in-process on loopback, so the
+// gateway shows real-looking data on a machine with no Waldur at hand.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/waldur-quotas/gateway/httpapi"
+	"github.com/waldur-quotas/gateway/upstream"
+	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
+)
+
+// version is set at build time: -ldflags "-X main.version=…".
+var version = "dev"
+
+type config struct {
+	listen          string
+	waldurURL       string
+	waldurToken     string
+	upstreamTimeout time.Duration
+	demoCustomers   int
+	showVersion     bool
+}
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if cfg.showVersion {
+		fmt.Println("waldur-quotas-gateway", version)
+		return
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(cfg, logger); err != nil {
+		logger.Error("gateway stopped", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "LISTEN_ADDR", ":8080"), "address to listen on (env LISTEN_ADDR)")
+	fs.StringVar(&cfg.waldurURL, "waldur-url", getenv("WALDUR_API_URL"), "Waldur base URL, e.g. https://waldur.example.com; empty runs the demo (env WALDUR_API_URL)")
+	timeout, err := time.ParseDuration(envOr(getenv, "UPSTREAM_TIMEOUT", upstream.DefaultTimeout.String()))
+	if err != nil || timeout <= 0 {
+		return cfg, fmt.Errorf("UPSTREAM_TIMEOUT must be a positive duration such as 10s")
+	}
+	fs.DurationVar(&cfg.upstreamTimeout, "upstream-timeout", timeout, "timeout of each Waldur request (env UPSTREAM_TIMEOUT)")
+	fs.IntVar(&cfg.demoCustomers, "demo-customers", 1000, "organisations in the demo upstream")
+	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if cfg.upstreamTimeout <= 0 {
+		return cfg, fmt.Errorf("-upstream-timeout must be positive")
+	}
+	// The token only from the environment: a flag would show in the process list.
+	cfg.waldurToken = getenv("WALDUR_API_TOKEN")
+	return cfg, nil
+}
+
+func envOr(getenv func(string) string, key, fallback string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func run(cfg config, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	if cfg.waldurURL == "" {
+		demoURL, stopDemo, err := startDemoWaldur(cfg.demoCustomers)
+		if err != nil {
+			return err
+		}
+		defer stopDemo()
+		cfg.waldurURL = demoURL
+		if cfg.waldurToken == "" {
+			cfg.waldurToken = fakewaldur.DemoStaffToken
+		}
+		logger.Warn("DEMO MODE: WALDUR_API_URL is not set; serving a fake Waldur with synthetic organisations",
+			slog.Int("customers", cfg.demoCustomers), slog.String("upstream", demoURL))
+	}
+
+	waldur, err := upstream.New(cfg.waldurURL,
+		upstream.WithTimeout(cfg.upstreamTimeout),
+		upstream.WithDefaultToken(cfg.waldurToken),
+		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
+		upstream.WithObserver(httpapi.ObserveUpstream),
+	)
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Addr: cfg.listen,
+		Handler: httpapi.New(httpapi.Config{
+			Waldur:     waldur,
+			Logger:     logger,
+			Version:    version,
+			Playground: playground.Handler("Waldur customer quotas", "/query"),
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2*cfg.upstreamTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
+		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// startDemoWaldur serves the fake Waldur on a loopback port of its own, so the
+// demo exercises the same HTTP client path as a real deployment.
+func startDemoWaldur(customers int) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("start the demo Waldur: %w", err)
+	}
+	srv := &http.Server{Handler: fakewaldur.New(fakewaldur.Demo(customers, 1)), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}

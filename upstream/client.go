@@ -1,0 +1,303 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Path is where Waldur serves the endpoint, below the API's base URL.
+const Path = "/api/customer-quotas/"
+
+// Ordering is Waldur's `o` parameter. Waldur always orders descending.
+type Ordering string
+
+// The orderings Waldur accepts.
+const (
+	OrderByValue Ordering = "value"
+	OrderByName  Ordering = "name"
+)
+
+// PageRequest asks for one page of one quota's list.
+type PageRequest struct {
+	QuotaName string
+	Ordering  Ordering
+	Page      int // 1-based
+	PageSize  int // at most 300; Waldur clamps larger sizes
+}
+
+// Row is one organisation and its usage of the requested quota.
+type Row struct {
+	CustomerName         string
+	CustomerAbbreviation string
+	// Value is nil when Waldur has none (estimated_price). Integers above 2^53
+	// lose precision, as they would in any GraphQL Float.
+	Value *float64
+}
+
+// Page is one page of rows and the total across all pages (X-Result-Count).
+type Page struct {
+	Rows  []Row
+	Total int
+}
+
+// Client reads Waldur's customer-quotas endpoint. It is safe for concurrent use
+// and holds no per-caller state: no cookie jar, no cache.
+type Client struct {
+	rc       *resty.Client
+	endpoint string
+
+	timeout              time.Duration
+	bodyLimit            int
+	userAgent            string
+	defaultAuthorization string
+	transport            http.RoundTripper
+	observer             func(context.Context, Call)
+}
+
+// New returns a client for the Waldur API at baseURL (for example
+// https://waldur.example.com, with or without a trailing slash, possibly with a
+// path prefix). The endpoint's path is appended.
+func New(baseURL string, opts ...Option) (*Client, error) {
+	endpoint, err := endpointURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		endpoint:  endpoint,
+		timeout:   DefaultTimeout,
+		bodyLimit: DefaultBodyLimit,
+		userAgent: "waldur-quotas-gateway",
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	if c.transport == nil {
+		c.transport = defaultTransport()
+	}
+	c.rc = resty.New().
+		SetTransport(c.transport).
+		// resty.New installs a cookie jar; Waldur's session cookies must never
+		// be kept, let alone replayed for another caller.
+		SetCookieJar(nil).
+		// A redirect would carry the caller's token somewhere we did not choose.
+		SetRedirectPolicy(resty.NoRedirectPolicy()).
+		SetResponseBodyLimit(c.bodyLimit).
+		SetLogger(silentLogger{}).
+		SetHeader("User-Agent", c.userAgent).
+		SetHeader("Accept", "application/json")
+	return c, nil
+}
+
+// Endpoint is the absolute URL the client requests (it holds no credentials).
+func (c *Client) Endpoint() string { return c.endpoint }
+
+func endpointURL(baseURL string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", errors.New("waldur API URL must be an absolute http(s) URL such as https://waldur.example.com")
+	}
+	if u.User != nil {
+		// Refuse rather than risk printing them: Waldur's credentials belong in the
+		// Authorization header, which is the caller's or WALDUR_API_TOKEN.
+		return "", errors.New("waldur API URL must not contain credentials; use WALDUR_API_TOKEN")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("waldur API URL must not have a query or fragment")
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + Path
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The default of 2 idle connections per host makes every burst of concurrent
+	// page requests open new connections (and TLS handshakes) to the one Waldur.
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	t.IdleConnTimeout = 90 * time.Second
+	return t
+}
+
+// List fetches one page. Requests for the same page within one operation (see
+// WithDedup) share a single upstream call.
+func (c *Client) List(ctx context.Context, req PageRequest) (Page, error) {
+	if m := memoFrom(ctx); m != nil {
+		return m.list(ctx, c, req)
+	}
+	return c.list(ctx, req)
+}
+
+// Count returns the list's total with a HEAD request, the cheapest way Waldur
+// offers. Within one operation it reuses a total a GET already brought.
+func (c *Client) Count(ctx context.Context, quotaName string, ordering Ordering) (int, error) {
+	if m := memoFrom(ctx); m != nil {
+		return m.count(ctx, c, quotaName, ordering)
+	}
+	return c.count(ctx, quotaName, ordering)
+}
+
+func (c *Client) list(ctx context.Context, req PageRequest) (Page, error) {
+	resp, err := c.do(ctx, http.MethodGet, req.QuotaName, req.Ordering, req.Page, req.PageSize)
+	if err != nil {
+		return Page{}, err
+	}
+	total, err := resultCount(resp)
+	if err != nil {
+		return Page{}, err
+	}
+	rows, err := decodeRows(resp.Body())
+	if err != nil {
+		return Page{}, err
+	}
+	if len(rows) > min(req.PageSize, 300) {
+		return Page{}, newError(BadResponse, resp.StatusCode(), nil,
+			"Waldur returned %d rows for a page of %d", len(rows), req.PageSize)
+	}
+	return Page{Rows: rows, Total: total}, nil
+}
+
+func (c *Client) count(ctx context.Context, quotaName string, ordering Ordering) (int, error) {
+	resp, err := c.do(ctx, http.MethodHead, quotaName, ordering, 0, 0)
+	if err != nil {
+		return 0, err
+	}
+	return resultCount(resp)
+}
+
+// do sends one request and turns every failure into an *Error (or the caller's
+// own cancellation).
+func (c *Client) do(ctx context.Context, method, quotaName string, ordering Ordering, page, pageSize int) (*resty.Response, error) {
+	auth := c.authorization(ctx)
+	if !validHeaderValue(auth) {
+		return nil, newError(Unauthenticated, 0, nil, "the Authorization header is malformed")
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	r := c.rc.R().SetContext(reqCtx).
+		SetQueryParam("quota_name", quotaName).
+		SetQueryParam("o", string(ordering))
+	if auth != "" {
+		r.SetHeader("Authorization", auth)
+	}
+	if page > 0 {
+		r.SetQueryParam("page", strconv.Itoa(page)).
+			SetQueryParam("page_size", strconv.Itoa(pageSize))
+	}
+	start := time.Now()
+	resp, err := r.Execute(method, c.endpoint)
+	status := 0
+	if resp != nil && resp.RawResponse != nil {
+		status = resp.StatusCode()
+	}
+	err = c.classify(ctx, reqCtx, resp, status, err)
+	if c.observer != nil {
+		c.observer(ctx, Call{Method: method, Page: page, PageSize: pageSize, Status: status, Duration: time.Since(start), Err: err})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, status int, err error) error {
+	switch {
+	case status >= 300 && status < 400:
+		return newError(BadResponse, status, nil, "Waldur answered with a redirect (HTTP %d); check the configured Waldur API URL", status)
+	case err != nil && errors.Is(err, resty.ErrResponseBodyTooLarge):
+		return newError(BadResponse, status, err, "Waldur's answer is larger than the %d bytes the gateway accepts", c.bodyLimit)
+	case err != nil && ctx.Err() != nil:
+		// The caller went away or ran out of time: not Waldur's fault.
+		return fmt.Errorf("waldur request abandoned: %w", ctx.Err())
+	case err != nil && reqCtx.Err() != nil:
+		return newError(Unavailable, 0, err, "Waldur did not answer within %s", c.timeout)
+	case err != nil:
+		var netErr net.Error
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			return newError(Unavailable, 0, err, "Waldur did not answer within %s", c.timeout)
+		}
+		return newError(Unavailable, 0, stripURL(err), "Waldur could not be reached")
+	}
+	switch {
+	case status == http.StatusOK:
+		return nil
+	case status == http.StatusUnauthorized:
+		if c.authorization(ctx) == "" {
+			return newError(Unauthenticated, status, nil, "Waldur requires credentials: send an Authorization header with \"Token <key>\" or \"Bearer <token>\"")
+		}
+		return newError(Unauthenticated, status, nil, "Waldur did not accept the credentials (invalid or expired token, or inactive user)")
+	case status == http.StatusForbidden:
+		return newError(Forbidden, status, nil, "Waldur does not allow this user to list customer quotas")
+	case status == http.StatusBadRequest:
+		return newError(BadRequest, status, nil, "Waldur rejected the query (check quotaName and orderBy)")
+	case status == http.StatusNotFound:
+		return newError(PageNotFound, status, nil, "Waldur has no such page (the list is shorter than expected)")
+	case status == http.StatusTooManyRequests:
+		e := newError(RateLimited, status, nil, "Waldur is rate limiting requests; try again later")
+		e.RetryAfter = retryAfter(resp.Header().Get("Retry-After"), time.Now())
+		if e.RetryAfter > 0 {
+			e.message = fmt.Sprintf("Waldur is rate limiting requests; try again in %d s", int(e.RetryAfter.Round(time.Second)/time.Second))
+		}
+		return e
+	case status >= 500:
+		return newError(Unavailable, status, nil, "Waldur is unavailable (HTTP %d); try again later", status)
+	}
+	return newError(BadResponse, status, nil, "Waldur answered with unexpected HTTP status %d", status)
+}
+
+// stripURL drops the URL from a transport error: the message stays useful in
+// logs without repeating the endpoint and its query on every line.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// resultCount reads X-Result-Count, which Waldur sends on every listing.
+func resultCount(resp *resty.Response) (int, error) {
+	h := resp.Header().Get("X-Result-Count")
+	if h == "" {
+		return 0, newError(BadResponse, resp.StatusCode(), nil, "Waldur's answer has no X-Result-Count header")
+	}
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 0 || strings.TrimSpace(h) != h || h[0] == '+' {
+		return 0, newError(BadResponse, resp.StatusCode(), nil, "Waldur's X-Result-Count header is not a count")
+	}
+	return n, nil
+}
+
+// retryAfter reads a Retry-After header, in seconds or as an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now).Round(time.Second)
+	}
+	return 0
+}
+
+// silentLogger keeps resty quiet: its warnings could print request details.
+type silentLogger struct{}
+
+func (silentLogger) Errorf(string, ...any) {}
+func (silentLogger) Warnf(string, ...any)  {}
+func (silentLogger) Debugf(string, ...any) {}

@@ -1,0 +1,72 @@
+package upstream
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Defaults a Client starts from; options change them.
+const (
+	DefaultTimeout   = 10 * time.Second
+	DefaultBodyLimit = 8 << 20 // 8 MiB: 300 rows are ~40 KiB, so this only stops a runaway answer
+)
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithTimeout bounds each upstream request (default DefaultTimeout). The
+// caller's own cancellation applies as well.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithDefaultToken sets the Waldur API token used, as "Token <token>", for
+// callers that send no Authorization header of their own.
+func WithDefaultToken(token string) Option {
+	return func(c *Client) {
+		if token != "" {
+			c.defaultAuthorization = "Token " + token
+		}
+	}
+}
+
+// WithUserAgent names the gateway to Waldur.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) { c.userAgent = ua }
+}
+
+// WithBodyLimit caps how many bytes of an answer are read (default DefaultBodyLimit).
+func WithBodyLimit(n int) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.bodyLimit = n
+		}
+	}
+}
+
+// WithTransport replaces the HTTP transport, for tests and custom TLS.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *Client) { c.transport = rt }
+}
+
+// Call describes one finished upstream request, for logs and metrics. It holds
+// no credential.
+type Call struct {
+	Method   string
+	Page     int // 0 for HEAD
+	PageSize int // 0 for HEAD
+	Status   int // 0 when no answer arrived
+	Duration time.Duration
+	Err      error
+}
+
+// WithObserver registers fn to be told of every upstream request the client
+// makes, with the context of the operation that caused it.
+func WithObserver(fn func(context.Context, Call)) Option {
+	return func(c *Client) { c.observer = fn }
+}
