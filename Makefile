@@ -4,15 +4,28 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test generate check-generate lint bench
+.PHONY: run build test generate check-generate lint bench playground playground-if-npm
 
 ## run: start the gateway (demo mode when WALDUR_API_URL is unset)
-run:
+run: playground-if-npm
 	$(GO) run -ldflags '$(LDFLAGS)' .
 
 ## build: build the gateway binary into bin/gateway
-build:
+build: playground-if-npm
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/gateway .
+
+## playground: bundle GraphiQL from pinned npm packages into playground/dist (embedded by go build)
+PLAYGROUND_WEB := playground/web
+playground: playground/dist/manifest.json
+$(PLAYGROUND_WEB)/node_modules/.package-lock.json: $(PLAYGROUND_WEB)/package.json $(PLAYGROUND_WEB)/package-lock.json $(PLAYGROUND_WEB)/.npmrc
+	cd $(PLAYGROUND_WEB) && npm ci
+playground/dist/manifest.json: $(PLAYGROUND_WEB)/node_modules/.package-lock.json $(PLAYGROUND_WEB)/build.mjs $(wildcard $(PLAYGROUND_WEB)/src/*)
+	cd $(PLAYGROUND_WEB) && npm run build
+
+# Without npm the gateway still builds and runs; "/" then says how to build GraphiQL.
+playground-if-npm:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory playground; \
+	else echo "npm not found: GraphiQL assets not built (the API works; see 'make playground')"; fi
 
 ## test: the whole Go test suite, with the race detector
 test:

@@ -17,6 +17,7 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/waldur-quotas/gateway/graph/model"
+	"github.com/waldur-quotas/gateway/graph/scalars"
 )
 
 // region    ***************************** api!.gotpl *****************************
@@ -3355,7 +3356,7 @@ func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalFloat(v)
+	res, err := scalars.UnmarshalFloat(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -3365,7 +3366,7 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalFloat(*v)
+	res := scalars.MarshalFloat(*v)
 	return res
 }
 
