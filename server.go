@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +36,10 @@ type config struct {
 	upstreamTimeout time.Duration
 	demoCustomers   int
 	showVersion     bool
+	introspection   bool
+	corsOrigins     string
+	apqCacheSize    int
+	limits          httpapi.Limits
 }
 
 func main() {
@@ -65,8 +71,47 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&cfg.upstreamTimeout, "upstream-timeout", timeout, "timeout of each Waldur request (env UPSTREAM_TIMEOUT)")
 	fs.IntVar(&cfg.demoCustomers, "demo-customers", 1000, "organisations in the demo upstream")
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&cfg.corsOrigins, "cors-allowed-origins", getenv("CORS_ALLOWED_ORIGINS"), "comma-separated browser origins allowed to call /query; empty: none (env CORS_ALLOWED_ORIGINS)")
+
+	// Numeric and boolean settings: the environment gives the default, a flag
+	// overrides it; a malformed environment value is an error, not a silent default.
+	d := httpapi.DefaultLimits()
+	var envErr error
+	envInt := func(key string, fallback int) int {
+		v := getenv(key)
+		if v == "" {
+			return fallback
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			envErr = errors.Join(envErr, fmt.Errorf("%s must be a positive integer, got %q", key, v))
+		}
+		return n
+	}
+	introspection := true
+	if v := getenv("GRAPHQL_INTROSPECTION"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("GRAPHQL_INTROSPECTION must be true or false, got %q", v))
+		}
+		introspection = b
+	}
+	fs.BoolVar(&cfg.introspection, "introspection", introspection, "allow introspection queries (env GRAPHQL_INTROSPECTION)")
+	fs.IntVar(&cfg.limits.MaxDepth, "max-depth", envInt("GRAPHQL_MAX_DEPTH", d.MaxDepth), "maximum selection depth (env GRAPHQL_MAX_DEPTH)")
+	fs.IntVar(&cfg.limits.MaxComplexity, "max-complexity", envInt("GRAPHQL_MAX_COMPLEXITY", d.MaxComplexity), "maximum query complexity; first/last multiply their children (env GRAPHQL_MAX_COMPLEXITY)")
+	fs.IntVar(&cfg.limits.MaxAliases, "max-aliases", envInt("GRAPHQL_MAX_ALIASES", d.MaxAliases), "maximum aliased fields per operation (env GRAPHQL_MAX_ALIASES)")
+	fs.IntVar(&cfg.limits.MaxTokens, "max-tokens", envInt("GRAPHQL_MAX_TOKENS", d.MaxTokens), "maximum parser tokens per query (env GRAPHQL_MAX_TOKENS)")
+	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
+	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", 1000), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
+	if envErr != nil {
+		return cfg, envErr
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 ||
+		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 {
+		return cfg, fmt.Errorf("limits and the APQ cache size must be positive")
 	}
 	if cfg.upstreamTimeout <= 0 {
 		return cfg, fmt.Errorf("-upstream-timeout must be positive")
@@ -74,6 +119,17 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	// The token only from the environment: a flag would show in the process list.
 	cfg.waldurToken = getenv("WALDUR_API_TOKEN")
 	return cfg, nil
+}
+
+// splitList reads a comma-separated list, ignoring blanks around items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {
@@ -118,6 +174,11 @@ func run(cfg config, logger *slog.Logger) error {
 			Logger:     logger,
 			Version:    version,
 			Playground: playground.Handler("Waldur customer quotas", "/query"),
+
+			Introspection:      cfg.introspection,
+			Limits:             cfg.limits,
+			CORSAllowedOrigins: splitList(cfg.corsOrigins),
+			APQCacheSize:       cfg.apqCacheSize,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -129,7 +190,8 @@ func run(cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
 	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
-		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""))
+		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""),
+		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -27,6 +27,16 @@ type Config struct {
 	Version string
 	// Playground serves GraphiQL at "/"; nil leaves "/" a 404.
 	Playground http.Handler
+	// Introspection allows __schema and __type queries. _service { sdl } stays
+	// available either way, for federation.
+	Introspection bool
+	// Limits bound what one request may ask; zero fields take DefaultLimits.
+	Limits Limits
+	// CORSAllowedOrigins are the browser origins allowed to call /query; none
+	// means no cross-origin access.
+	CORSAllowedOrigins []string
+	// APQCacheSize bounds the automatic persisted queries kept (default 1000).
+	APQCacheSize int
 }
 
 // New returns the gateway's whole HTTP handler.
@@ -34,8 +44,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.APQCacheSize <= 0 {
+		cfg.APQCacheSize = 1000
+	}
 	mux := http.NewServeMux()
-	mux.Handle(queryPath, withCaller(newGraphQLServer(cfg)))
+	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withCaller(newGraphQLServer(cfg))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})
@@ -48,12 +62,19 @@ func New(cfg Config) http.Handler {
 }
 
 func newGraphQLServer(cfg Config) *handler.Server {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Waldur: cfg.Waldur}}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{Waldur: cfg.Waldur})))
+	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
+	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	// Persisted queries hold query text only, keyed by its hash: no caller's
+	// data or credentials, so one bounded cache serves everyone.
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	srv.Use(shapeLimits{maxDepth: cfg.Limits.MaxDepth, maxAliases: cfg.Limits.MaxAliases})
+	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(func(ctx context.Context, err any) error {

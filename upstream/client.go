@@ -211,6 +211,11 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 }
 
 func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, status int, err error) error {
+	if status != 0 && status != http.StatusOK {
+		// The status says what happened; a failure reading an error page's body
+		// (too large, cut short) changes nothing.
+		err = nil
+	}
 	switch {
 	case status >= 300 && status < 400:
 		return newError(BadResponse, status, nil, "Waldur answered with a redirect (HTTP %d); check the configured Waldur API URL", status)

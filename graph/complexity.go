@@ -1,0 +1,27 @@
+package graph
+
+import (
+	"github.com/waldur-quotas/gateway/graph/model"
+	"github.com/waldur-quotas/gateway/paging"
+)
+
+// NewConfig returns the executable schema's configuration: the resolvers and
+// the complexity model used by the complexity limit.
+func NewConfig(r *Resolver) Config {
+	cfg := Config{Resolvers: r}
+	// A connection costs one plus its selection once per row it may return:
+	// first/last (or the default page) multiply what is asked of each row.
+	cfg.Complexity.Query.CustomerQuotas = func(childComplexity int, _ string, _ *model.CustomerQuotaOrderField, first *int, _ *string, last *int, _ *string) int {
+		rows := paging.DefaultFirst
+		switch {
+		case first != nil && last != nil:
+			rows = min(*first, *last)
+		case first != nil:
+			rows = *first
+		case last != nil:
+			rows = *last
+		}
+		return 1 + max(rows, 1)*childComplexity
+	}
+	return cfg
+}

@@ -1,0 +1,253 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Media types of GraphQL over HTTP.
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// Codes of request errors raised by the HTTP layer itself.
+const (
+	codeBadRequest       = "BAD_REQUEST"
+	codeRequestTooLarge  = "REQUEST_TOO_LARGE"
+	codeTokenLimit       = "TOKEN_LIMIT_EXCEEDED"
+	codeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
+)
+
+// graphQLOverHTTP is the gqlgen transport for GET and POST, written to the
+// GraphQL-over-HTTP spec rather than gqlgen's defaults: with
+// application/graphql-response+json, request errors (bad JSON, bad parameters,
+// parse and validation failures) answer 400 without a data entry; with
+// application/json they answer 200 with errors, as legacy clients expect.
+// Bodies are capped; nothing is cached by intermediaries, since every answer
+// depends on the caller's credentials.
+type graphQLOverHTTP struct {
+	maxBodyBytes int64
+}
+
+var _ graphql.Transport = graphQLOverHTTP{}
+
+func (graphQLOverHTTP) Supports(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodPost) && r.Header.Get("Upgrade") == ""
+}
+
+func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	media := negotiate(r.Header.Get("Accept"))
+	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Add("Vary", "Accept, Authorization")
+
+	start := graphql.Now()
+	params, status, err := t.readParams(r)
+	if err != nil {
+		if status == 0 {
+			status = requestErrorStatus(media)
+		}
+		writeRequestError(w, status, gqlerror.List{err})
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	ctx := r.Context()
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		relabelTokenLimit(errs)
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		writeRequestError(w, requestErrorStatus(media), resp.Errors)
+		return
+	}
+	if r.Method == http.MethodGet {
+		if op := opCtx.Doc.Operations.ForName(opCtx.OperationName); op != nil && op.Operation != ast.Query {
+			w.Header().Set("Allow", "POST")
+			writeRequestError(w, http.StatusMethodNotAllowed,
+				gqlerror.List{codedError(codeBadRequest, "only queries may be sent with GET; use POST")})
+			return
+		}
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	writeJSON(w, http.StatusOK, responses(ctx))
+}
+
+// negotiate picks the response media type from an Accept header. Without one,
+// or with only wildcards, it is application/json, which every client reads.
+func negotiate(accept string) string {
+	if accept == "" {
+		return mediaJSON
+	}
+	best, bestQ := mediaJSON, -1.0
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		var candidate string
+		switch mt {
+		case mediaGraphQLResponse:
+			candidate = mediaGraphQLResponse
+		case mediaJSON, "application/*", "*/*":
+			candidate = mediaJSON
+		default:
+			continue
+		}
+		if q > bestQ || (q == bestQ && candidate == mediaGraphQLResponse) {
+			best, bestQ = candidate, q
+		}
+	}
+	return best
+}
+
+func requestErrorStatus(media string) int {
+	if media == mediaGraphQLResponse {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+// wireParams are the request parameters as JSON carries them; RawMessage lets a
+// wrong type be reported as such rather than as a generic decoding failure.
+type wireParams struct {
+	Query         json.RawMessage `json:"query"`
+	OperationName json.RawMessage `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+}
+
+// readParams reads GET query parameters or a POST JSON body. A non-zero status
+// overrides the media type's usual request-error status (413, 415).
+func (t graphQLOverHTTP) readParams(r *http.Request) (*graphql.RawParams, int, *gqlerror.Error) {
+	var wire wireParams
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		for name, dst := range map[string]*json.RawMessage{"variables": &wire.Variables, "extensions": &wire.Extensions} {
+			if v := q.Get(name); v != "" {
+				*dst = json.RawMessage(v)
+			}
+		}
+		params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if err := decodeObjects(&wire, params); err != nil {
+			return nil, 0, err
+		}
+		return params, 0, nil
+	}
+
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != mediaJSON && mt != mediaGraphQLResponse) {
+		return nil, http.StatusUnsupportedMediaType,
+			codedError(codeUnsupportedMedia, "send the request as Content-Type: application/json")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, t.maxBodyBytes+1))
+	if err != nil {
+		return nil, 0, codedError(codeBadRequest, "the request body could not be read")
+	}
+	if int64(len(body)) > t.maxBodyBytes {
+		return nil, http.StatusRequestEntityTooLarge,
+			codedError(codeRequestTooLarge, fmt.Sprintf("the request body is larger than %d bytes", t.maxBodyBytes))
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, 0, codedError(codeBadRequest, "the request body is empty; send {\"query\": \"...\"}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&wire); err != nil {
+		return nil, 0, codedError(codeBadRequest, "the request body is not a JSON object with a query")
+	}
+	if dec.More() {
+		return nil, 0, codedError(codeBadRequest, "the request body holds more than one JSON value")
+	}
+	params := &graphql.RawParams{}
+	if err := decodeString(wire.Query, "query", &params.Query); err != nil {
+		return nil, 0, err
+	}
+	if err := decodeString(wire.OperationName, "operationName", &params.OperationName); err != nil {
+		return nil, 0, err
+	}
+	if err := decodeObjects(&wire, params); err != nil {
+		return nil, 0, err
+	}
+	return params, 0, nil
+}
+
+func decodeString(raw json.RawMessage, name string, dst *string) *gqlerror.Error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return codedError(codeBadRequest, name+" must be a string")
+	}
+	return nil
+}
+
+// decodeObjects reads variables and extensions, each a JSON object or null.
+func decodeObjects(wire *wireParams, params *graphql.RawParams) *gqlerror.Error {
+	for _, p := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  *map[string]any
+	}{{"variables", wire.Variables, &params.Variables}, {"extensions", wire.Extensions, &params.Extensions}} {
+		if len(p.raw) == 0 || string(p.raw) == "null" {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(p.raw))
+		dec.UseNumber() // keeps large integers exact until gqlgen coerces them
+		if err := dec.Decode(p.dst); err != nil || *p.dst == nil {
+			return codedError(codeBadRequest, p.name+" must be a JSON object")
+		}
+	}
+	return nil
+}
+
+func codedError(code, message string) *gqlerror.Error {
+	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
+}
+
+// relabelTokenLimit gives the parser's token-limit failure a code of its own:
+// the query is not malformed, only too long for this server.
+func relabelTokenLimit(errs gqlerror.List) {
+	for _, e := range errs {
+		if strings.Contains(e.Message, "token limit") {
+			if e.Extensions == nil {
+				e.Extensions = map[string]any{}
+			}
+			e.Extensions["code"] = codeTokenLimit
+		}
+	}
+}
+
+// writeRequestError answers a request that never reached execution: as the
+// GraphQL spec says of errors raised before execution, there is no data entry.
+func writeRequestError(w http.ResponseWriter, status int, list gqlerror.List) {
+	writeJSON(w, status, struct {
+		Errors gqlerror.List `json:"errors"`
+	}{list})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
