@@ -21,7 +21,7 @@ import (
 // httptest, the resty client pointed at it, and the gateway's handler served
 // by httptest too. It records every request that reached the fake Waldur.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	data     *fakewaldur.Dataset
 	waldur   *httptest.Server
 	gateway  *httptest.Server
@@ -83,7 +83,7 @@ func demo() *fakewaldur.Dataset {
 	return demoData
 }
 
-func newHarness(t *testing.T, opts ...harnessOption) *harness {
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	cfg := harnessConfig{data: demo(), timeout: 5 * time.Second}
 	for _, o := range opts {
