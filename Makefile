@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test generate check-generate lint bench playground playground-if-npm
+.PHONY: run build test generate check-generate lint bench load playground playground-if-npm
 
 ## run: start the gateway (demo mode when WALDUR_API_URL is unset)
 run: playground-if-npm
@@ -49,3 +49,7 @@ lint:
 ## bench: the Go benchmarks (measure only)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## load: load run of the gateway binary against a direct-upstream baseline, on loopback
+load: build
+	$(GO) run ./cmd/loadrun -gateway bin/gateway -duration $${LOAD_DURATION:-10s} -concurrency $${LOAD_CONCURRENCY:-16}
