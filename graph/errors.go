@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -51,7 +52,7 @@ func upstreamError(ctx context.Context, err error) error {
 	}
 	ext := map[string]any{"code": codeOf(ue.Kind)}
 	if ue.Kind == upstream.RateLimited && ue.RetryAfter > 0 {
-		ext["retryAfter"] = int((ue.RetryAfter + time.Second - 1) / time.Second)
+		ext["retryAfter"] = int(ue.RetryAfter.Round(time.Second) / time.Second)
 	}
 	if ue.Status != 0 {
 		ext["upstreamStatus"] = ue.Status
@@ -76,20 +77,58 @@ func codeOf(k upstream.Kind) string {
 	return CodeUpstreamBadResponse
 }
 
-// PresentError is the server's error presenter: errors made here pass as they
-// are; anything else (a bug, a panic) is logged by the caller and shown only as
-// an internal error, so no unexpected detail reaches the client.
-func PresentError(ctx context.Context, err error) *gqlerror.Error {
-	var gqlErr *gqlerror.Error
-	if errors.As(err, &gqlErr) {
-		if gqlErr.Path == nil {
-			gqlErr.Path = graphql.GetPath(ctx)
+// ErrorPresenter returns the server's error presenter. Errors made on purpose
+// (ours, gqlgen's parse and validation errors) carry an extensions.code and pass
+// as they are. gqlgen's own execution messages (a null where the schema forbids
+// one) pass with INTERNAL_SERVER_ERROR. Anything else is a bug or a panic: it is
+// logged and shown only as "internal server error", so no unexpected detail
+// reaches the client.
+func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var outer *gqlerror.Error
+		for e := err; e != nil; e = errors.Unwrap(e) {
+			g, ok := e.(*gqlerror.Error)
+			if !ok {
+				continue
+			}
+			if outer == nil {
+				outer = g
+			}
+			if _, coded := g.Extensions["code"]; coded {
+				if g.Path == nil {
+					g.Path = graphql.GetPath(ctx)
+				}
+				return g
+			}
 		}
-		return gqlErr
+		path := graphql.GetPath(ctx)
+		if outer != nil && isGQLError(rootCause(err)) {
+			if outer.Path == nil {
+				outer.Path = path
+			}
+			outer.Extensions = map[string]any{"code": CodeInternal}
+			return outer
+		}
+		logger.ErrorContext(ctx, "unexpected error while resolving", slog.String("path", path.String()), slog.String("error", err.Error()))
+		return &gqlerror.Error{
+			Message:    "internal server error",
+			Path:       path,
+			Extensions: map[string]any{"code": CodeInternal},
+		}
 	}
-	return &gqlerror.Error{
-		Message:    "internal server error",
-		Path:       graphql.GetPath(ctx),
-		Extensions: map[string]any{"code": CodeInternal},
+}
+
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
 	}
+}
+
+func isGQLError(err error) bool {
+	_, ok := err.(*gqlerror.Error)
+	return ok
 }

@@ -67,8 +67,11 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
-	if cfg.Introspection {
-		srv.Use(extension.Introspection{})
+	// Always on for gqlgen, which otherwise also refuses _service { sdl };
+	// the gate refuses __schema and __type when introspection is off.
+	srv.Use(extension.Introspection{})
+	if !cfg.Introspection {
+		srv.Use(introspectionGate{})
 	}
 	// Persisted queries hold query text only, keyed by its hash: no caller's
 	// data or credentials, so one bounded cache serves everyone.
@@ -76,10 +79,10 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	srv.Use(shapeLimits{maxDepth: cfg.Limits.MaxDepth, maxAliases: cfg.Limits.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 
-	srv.SetErrorPresenter(graph.PresentError)
+	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
-		cfg.Logger.ErrorContext(ctx, "panic while resolving", slog.String("panic", fmt.Sprint(err)))
-		return fmt.Errorf("panic: %v", err) // shown as "internal server error" by PresentError
+		// A plain error: the presenter logs it and shows "internal server error".
+		return fmt.Errorf("panic: %v", err)
 	})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if s := statsFrom(ctx); s != nil {

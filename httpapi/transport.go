@@ -30,10 +30,11 @@ const (
 )
 
 // graphQLOverHTTP is the gqlgen transport for GET and POST, written to the
-// GraphQL-over-HTTP spec rather than gqlgen's defaults: with
-// application/graphql-response+json, request errors (bad JSON, bad parameters,
-// parse and validation failures) answer 400 without a data entry; with
-// application/json they answer 200 with errors, as legacy clients expect.
+// GraphQL-over-HTTP spec rather than gqlgen's defaults: a request that is not
+// GraphQL (bad JSON, wrong parameter types, no query) answers 400; a document
+// that fails to parse or validate answers 400 with
+// application/graphql-response+json and 200 with application/json, as legacy
+// clients expect; neither has a data entry.
 // Bodies are capped; nothing is cached by intermediaries, since every answer
 // depends on the caller's credentials.
 type graphQLOverHTTP struct {
@@ -55,8 +56,10 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	start := graphql.Now()
 	params, status, err := t.readParams(r)
 	if err != nil {
+		// Not a GraphQL request at all: 400 whatever the media type, as the spec
+		// advises; 413 and 415 say more where they apply.
 		if status == 0 {
-			status = requestErrorStatus(media)
+			status = http.StatusBadRequest
 		}
 		writeRequestError(w, status, gqlerror.List{err})
 		return
@@ -134,9 +137,18 @@ type wireParams struct {
 	Extensions    json.RawMessage `json:"extensions"`
 }
 
-// readParams reads GET query parameters or a POST JSON body. A non-zero status
-// overrides the media type's usual request-error status (413, 415).
+// readParams reads GET query parameters or a POST JSON body and checks there
+// is a query to run (or a persisted query's hash). A non-zero status is more
+// precise than 400 (413, 415).
 func (t graphQLOverHTTP) readParams(r *http.Request) (*graphql.RawParams, int, *gqlerror.Error) {
+	params, status, err := t.readRawParams(r)
+	if err == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		return nil, 0, codedError(codeBadRequest, "the request has no query; send {\"query\": \"...\"}")
+	}
+	return params, status, err
+}
+
+func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int, *gqlerror.Error) {
 	var wire wireParams
 	if r.Method == http.MethodGet {
 		q := r.URL.Query()

@@ -39,7 +39,7 @@ var (
 // maxCursorNumber bounds Offset and Total. It keeps every number at most 10
 // digits, so a cursor has a small fixed maximum length and the arithmetic in
 // this package cannot overflow even with 32-bit ints.
-const maxCursorNumber = 1_000_000_000
+const maxCursorNumber = MaxRows
 
 // Payload layout: "v1:<offset>:<total>:<checksum>", numbers in canonical
 // decimal, checksum as 8 lowercase hex digits. The longest payload is

@@ -9,6 +9,10 @@ const (
 	MaxCount = 100
 	// MaxPageSize is the largest page_size upstream accepts.
 	MaxPageSize = 300
+	// MaxRows bounds the lists the gateway pages through, and so cursor
+	// offsets: a billion organisations is far beyond any Waldur, and a larger
+	// total is a broken answer, not a list.
+	MaxRows = 1_000_000_000
 )
 
 // Args are the Relay paging arguments, with the cursors already decoded.

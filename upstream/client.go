@@ -280,8 +280,18 @@ func resultCount(resp *resty.Response) (int, error) {
 	if err != nil || n < 0 || strings.TrimSpace(h) != h || h[0] == '+' {
 		return 0, newError(BadResponse, resp.StatusCode(), nil, "Waldur's X-Result-Count header is not a count")
 	}
+	if n > MaxResultCount {
+		return 0, newError(BadResponse, resp.StatusCode(), nil, "Waldur's X-Result-Count header is implausibly large")
+	}
 	return n, nil
 }
+
+// maxRetryAfter caps what a Retry-After may ask for: a proxy asking for longer
+// is better reported as "a day" than as an overflowed or absurd number.
+const maxRetryAfter = 24 * time.Hour
+
+// MaxResultCount is the largest X-Result-Count accepted; see paging.MaxRows.
+const MaxResultCount = 1_000_000_000
 
 // retryAfter reads a Retry-After header, in seconds or as an HTTP date.
 func retryAfter(h string, now time.Time) time.Duration {
@@ -292,10 +302,11 @@ func retryAfter(h string, now time.Time) time.Duration {
 		if s < 0 {
 			return 0
 		}
-		return time.Duration(s) * time.Second
+		// Clamped before multiplying: a huge value would overflow Duration.
+		return time.Duration(min(s, int(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
+		return min(t.Sub(now).Round(time.Second), maxRetryAfter)
 	}
 	return 0
 }
