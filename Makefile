@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test generate check-generate lint bench load playground playground-if-npm
+.PHONY: run build test test-e2e generate check-generate lint bench load playground playground-if-npm
 
 ## run: start the gateway (demo mode when WALDUR_API_URL is unset)
 run: playground-if-npm
@@ -30,6 +30,10 @@ playground-if-npm:
 ## test: the whole Go test suite, with the race detector
 test:
 	$(GO) test -race ./...
+
+## test-e2e: the ecosystem tests (graphql-http audit, Relay, Apollo Client, Federation, Chromium) against bin/gateway
+test-e2e: build
+	cd e2e && npm ci && npm test
 
 ## generate: regenerate gqlgen's code from graph/schema.graphqls
 generate:
