@@ -50,7 +50,6 @@ type harnessConfig struct {
 	defaultToken  string
 	timeout       time.Duration
 	upstream      http.Handler
-	shuffledTies  bool
 	clientOptions []upstream.Option
 }
 
@@ -289,5 +288,3 @@ func (b *syncBuffer) String() string {
 }
 
 const demoStaff = fakewaldur.DemoStaffToken
-
-func intp(v int) *int { return &v }

@@ -342,7 +342,7 @@ func TestEmbedded(t *testing.T) {
 // TestDemoQueryMatchesSchema keeps the prefilled query valid as the schema changes.
 func TestDemoQueryMatchesSchema(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
-	doc, errs := gqlparser.LoadQuery(schema, DemoQuery)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, DemoQuery, nil)
 	if len(errs) > 0 {
 		t.Fatalf("DemoQuery does not validate against graph/schema.graphqls: %v", errs)
 	}
