@@ -1,0 +1,217 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
+)
+
+func TestEndpointURL(t *testing.T) {
+	cases := []struct {
+		base, want string
+		wantErr    string
+	}{
+		{"https://waldur.example.com", "https://waldur.example.com/api/customer-quotas/", ""},
+		{"https://waldur.example.com/", "https://waldur.example.com/api/customer-quotas/", ""},
+		{" https://waldur.example.com// ", "https://waldur.example.com/api/customer-quotas/", ""},
+		{"http://127.0.0.1:8000/waldur", "http://127.0.0.1:8000/waldur/api/customer-quotas/", ""},
+		{"http://127.0.0.1:8000/waldur/", "http://127.0.0.1:8000/waldur/api/customer-quotas/", ""},
+		{"https://user:secret@waldur.example.com", "", "must not contain credentials"},
+		{"waldur.example.com", "", "absolute http(s) URL"},
+		{"ftp://waldur.example.com", "", "absolute http(s) URL"},
+		{"https://waldur.example.com/?x=1", "", "query or fragment"},
+		{"", "", "absolute http(s) URL"},
+	}
+	for _, tc := range cases {
+		got, err := endpointURL(tc.base)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: error %v, want one containing %q", tc.base, err, tc.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "secret") {
+				t.Errorf("%q: the error repeats the credential: %v", tc.base, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: got %q, %v; want %q", tc.base, got, err, tc.want)
+		}
+	}
+}
+
+// A base URL with a path prefix reaches Waldur mounted below that prefix.
+func TestBaseURLWithPathPrefix(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/waldur/", http.StripPrefix("/waldur", fakewaldur.New(fakewaldur.Demo(30, 1))))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, base := range []string{srv.URL + "/waldur", srv.URL + "/waldur/"} {
+		c, err := New(base, WithDefaultToken(fakewaldur.DemoStaffToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.List(context.Background(), PageRequest{QuotaName: "os_cpu_count", Ordering: OrderByValue, Page: 1, PageSize: 7})
+		if err != nil || p.Total != 30 || len(p.Rows) != 7 {
+			t.Fatalf("%s: total %d, %d rows, %v", base, p.Total, len(p.Rows), err)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	cases := map[string]time.Duration{
+		"":                              0,
+		"7":                             7 * time.Second,
+		" 7 ":                           7 * time.Second,
+		"-1":                            0,
+		"soon":                          0,
+		"99999999999":                   maxRetryAfter,
+		"Wed, 25 Nov 2026 12:00:30 GMT": 30 * time.Second,
+		"Wed, 25 Nov 2026 11:59:00 GMT": 0,
+		"Fri, 25 Dec 2026 12:00:00 GMT": maxRetryAfter,
+	}
+	for h, want := range cases {
+		if got := retryAfter(h, now); got != want {
+			t.Errorf("retryAfter(%q) = %s, want %s", h, got, want)
+		}
+	}
+}
+
+func TestDecodeRows(t *testing.T) {
+	ok := []struct {
+		body string
+		want []Row
+	}{
+		{`[]`, []Row{}},
+		{`[{"customer_name":"A","customer_abbreviation":"","value":5000000000}]`, []Row{{"A", "", f(5e9)}}},
+		{`[{"value":null,"customer_abbreviation":"B","customer_name":"Bé \u00e9","extra":{"x":[1]}}]`, []Row{{"Bé é", "B", nil}}},
+		{` [ {"customer_name":"C","customer_abbreviation":"c","value":-1.5e2} ] `, []Row{{"C", "c", f(-150)}}},
+	}
+	for _, tc := range ok {
+		got, err := decodeRows([]byte(tc.body))
+		if err != nil || len(got) != len(tc.want) {
+			t.Fatalf("%s: %v %v", tc.body, got, err)
+		}
+		for i := range got {
+			g, w := got[i], tc.want[i]
+			if g.CustomerName != w.CustomerName || g.CustomerAbbreviation != w.CustomerAbbreviation ||
+				(g.Value == nil) != (w.Value == nil) || (g.Value != nil && *g.Value != *w.Value) {
+				t.Errorf("%s: row %d = %+v, want %+v", tc.body, i, g, w)
+			}
+		}
+	}
+	for _, body := range []string{
+		``, `null`, `{}`, `[1]`, `[null]`, `["x"]`, `[{"customer_name":"A","customer_abbreviation":""}]`,
+		`[{"customer_name":null,"customer_abbreviation":"","value":1}]`, `[{"customer_name":"A","customer_abbreviation":"","value":"1"}]`,
+		`[{"customer_name":"A","customer_abbreviation":"","value":true}]`, `[{"customer_name":"A","customer_abbreviation":"","value":1e999}]`,
+		`[{"customer_name":1,"customer_abbreviation":"","value":1}]`, `[` + strings.Repeat(" ", 10),
+	} {
+		if rows, err := decodeRows([]byte(body)); err == nil || KindOf(err) != BadResponse {
+			t.Errorf("%q: got %v, %v; want a BadResponse", body, rows, err)
+		}
+	}
+}
+
+func FuzzDecodeRows(f *testing.F) {
+	f.Add([]byte(`[{"customer_name":"A","customer_abbreviation":"","value":5000000000}]`))
+	f.Add([]byte(`[{"customer_name":"A","customer_abbreviation":"x","value":null}]`))
+	f.Add([]byte(`{"detail":"Invalid page."}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rows, err := decodeRows(body)
+		if err != nil && KindOf(err) != BadResponse {
+			t.Fatalf("error of kind %v: %v", KindOf(err), err)
+		}
+		if err == nil && rows == nil {
+			t.Fatal("nil rows without an error")
+		}
+	})
+}
+
+func f(v float64) *float64 { return &v }
+
+// The caller's cancellation ends the request and is reported as the caller's,
+// not as Waldur being unavailable.
+func TestCallerCancellationIsNotAnOutage(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL, WithTimeout(5*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Count(ctx, "os_cpu_count", OrderByValue)
+	if !errors.Is(err, context.DeadlineExceeded) || KindOf(err) != 0 {
+		t.Fatalf("got %v (kind %v), want the caller's deadline", err, KindOf(err))
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatalf("cancellation took %s", time.Since(start))
+	}
+}
+
+// Within one operation, identical requests share one call; a GET's total
+// answers a later HEAD; another caller's identical request is its own call.
+func TestDedupWithinAnOperation(t *testing.T) {
+	var gets, heads atomic.Int32
+	fake := fakewaldur.New(fakewaldur.Demo(50, 1))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			heads.Add(1)
+		} else {
+			gets.Add(1)
+		}
+		time.Sleep(20 * time.Millisecond) // keep the calls overlapping
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL)
+	req := PageRequest{QuotaName: "os_cpu_count", Ordering: OrderByValue, Page: 2, PageSize: 10}
+
+	staff := WithAuthorization(context.Background(), "Token "+fakewaldur.DemoStaffToken)
+	owner := WithAuthorization(context.Background(), "Token "+fakewaldur.DemoOwnerToken)
+	op := WithDedup(staff)
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.List(op, req); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if total, err := c.Count(op, "os_cpu_count", OrderByValue); err != nil || total != 50 {
+		t.Fatalf("count %d, %v", total, err)
+	}
+	if gets.Load() != 1 || heads.Load() != 0 {
+		t.Fatalf("%d GET and %d HEAD in one operation, want 1 and 0", gets.Load(), heads.Load())
+	}
+	// Another operation, or another caller, asks again.
+	if _, err := c.List(WithDedup(staff), req); err != nil {
+		t.Fatal(err)
+	}
+	ownerPage, err := c.List(WithDedup(owner), PageRequest{QuotaName: "os_cpu_count", Ordering: OrderByValue, Page: 1, PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gets.Load() != 3 {
+		t.Fatalf("%d GETs, want 3: nothing is shared across operations", gets.Load())
+	}
+	if ownerPage.Total == 50 {
+		t.Fatalf("the owner saw the staff list")
+	}
+}
