@@ -15,6 +15,7 @@ import (
 // The extensions.code values this API answers with. Clients switch on them.
 const (
 	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeBadRequest          = "BAD_REQUEST"
 	CodeUnauthenticated     = "UNAUTHENTICATED"
 	CodeForbidden           = "FORBIDDEN"
 	CodeRateLimited         = "RATE_LIMITED"
@@ -79,8 +80,8 @@ func codeOf(k upstream.Kind) string {
 
 // ErrorPresenter returns the server's error presenter. Errors made on purpose
 // (ours, gqlgen's parse and validation errors) carry an extensions.code and pass
-// as they are. gqlgen's own execution messages (a null where the schema forbids
-// one) pass with INTERNAL_SERVER_ERROR. Anything else is a bug or a panic: it is
+// as they are. gqlgen's other messages pass with BAD_REQUEST before execution
+// and INTERNAL_SERVER_ERROR during it (a null where the schema forbids one). Anything else is a bug or a panic: it is
 // logged and shown only as "internal server error", so no unexpected detail
 // reaches the client.
 func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
@@ -103,10 +104,17 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		path := graphql.GetPath(ctx)
 		if outer != nil && isGQLError(rootCause(err)) {
+			// gqlgen's own message. Without a path it refused the request before
+			// execution (an APQ hash that does not match, say): the client's
+			// mistake. With one, execution went wrong: ours.
+			code := CodeInternal
+			if outer.Path == nil && len(path) == 0 {
+				code = CodeBadRequest
+			}
 			if outer.Path == nil {
 				outer.Path = path
 			}
-			outer.Extensions = map[string]any{"code": CodeInternal}
+			outer.Extensions = map[string]any{"code": code}
 			return outer
 		}
 		logger.ErrorContext(ctx, "unexpected error while resolving", slog.String("path", path.String()), slog.String("error", err.Error()))

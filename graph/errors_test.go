@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -22,8 +23,10 @@ func TestErrorPresenter(t *testing.T) {
 	}{
 		{"our coded error passes", coded, coded.Message, CodeBadUserInput, false},
 		{"wrapped by gqlgen, still ours", gqlerror.WrapPath(nil, coded), coded.Message, CodeBadUserInput, false},
-		{"gqlgen's own message gets a code", gqlerror.Errorf("the requested element is null which the schema does not allow"),
+		{"gqlgen's own message during execution is ours", &gqlerror.Error{Message: "the requested element is null which the schema does not allow", Path: ast.Path{ast.PathName("customerQuotas")}},
 			"the requested element is null which the schema does not allow", CodeInternal, false},
+		{"gqlgen's own message before execution is the client's", gqlerror.Errorf("provided APQ hash does not match query"),
+			"provided APQ hash does not match query", CodeBadRequest, false},
 		{"a plain error is hidden and logged", errors.New("panic: runtime error: index out of range [3] with length 3"),
 			"internal server error", CodeInternal, true},
 		{"a plain error wrapped by gqlgen is hidden too", gqlerror.WrapPath(nil, errors.New("dial tcp 10.0.0.1:443: secret-host")),

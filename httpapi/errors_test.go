@@ -51,8 +51,6 @@ type errCase struct {
 	// forbidden are extra strings the message must not contain.
 	forbidden []string
 	check     func(t *testing.T, r gqlResponse)
-	// bug, when set, skips the case: it shows a known bug in non-test code.
-	bug string
 }
 
 // local is a case the gateway must refuse without asking Waldur.
@@ -458,9 +456,6 @@ type caseRun struct {
 // and the log line.
 func runErrCase(t *testing.T, c errCase) caseRun {
 	t.Helper()
-	if c.bug != "" {
-		t.Skip("BUG: " + c.bug)
-	}
 	opts := slices.Clone(c.opts)
 	if c.data != nil {
 		opts = append(opts, withDataset(c.data))

@@ -13,6 +13,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/waldur-quotas/gateway/graph"
 )
 
 // Media types of GraphQL over HTTP.
@@ -23,7 +26,7 @@ const (
 
 // Codes of request errors raised by the HTTP layer itself.
 const (
-	codeBadRequest       = "BAD_REQUEST"
+	codeBadRequest       = graph.CodeBadRequest
 	codeRequestTooLarge  = "REQUEST_TOO_LARGE"
 	codeTokenLimit       = "TOKEN_LIMIT_EXCEEDED"
 	codeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
@@ -69,6 +72,14 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil && r.Method == http.MethodGet && isMutation(params.Query) {
+		// The spec answers 405 to a mutation over GET whatever else is wrong
+		// with it (here, that the schema has no mutations at all).
+		w.Header().Set("Allow", "POST")
+		writeRequestError(w, http.StatusMethodNotAllowed,
+			gqlerror.List{codedError(codeBadRequest, "only queries may be sent with GET; use POST")})
+		return
+	}
 	if errs != nil {
 		relabelTokenLimit(errs)
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
@@ -184,7 +195,9 @@ func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int
 	if err := dec.Decode(&wire); err != nil {
 		return nil, 0, codedError(codeBadRequest, "the request body is not a JSON object with a query")
 	}
-	if dec.More() {
+	// Decode stops after the first value; anything but whitespace after it
+	// (another value, a stray bracket) makes the body malformed.
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return nil, 0, codedError(codeBadRequest, "the request body holds more than one JSON value")
 	}
 	params := &graphql.RawParams{}
@@ -231,6 +244,22 @@ func decodeObjects(wire *wireParams, params *graphql.RawParams) *gqlerror.Error 
 
 func codedError(code, message string) *gqlerror.Error {
 	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
+}
+
+// isMutation reports whether a query document that failed to validate holds a
+// mutation or subscription operation. It parses again, but only on that error
+// path of GET requests.
+func isMutation(query string) bool {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return false
+	}
+	for _, op := range doc.Operations {
+		if op.Operation != ast.Query {
+			return true
+		}
+	}
+	return false
 }
 
 // relabelTokenLimit gives the parser's token-limit failure a code of its own:

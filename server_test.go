@@ -1,0 +1,414 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/waldur-quotas/gateway/httpapi"
+	"github.com/waldur-quotas/gateway/upstream"
+)
+
+func envOf(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestParseConfigDefaults(t *testing.T) {
+	cfg, err := parseConfig(nil, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{
+		listen:          ":8080",
+		upstreamTimeout: upstream.DefaultTimeout,
+		demoCustomers:   1000,
+		introspection:   true,
+		apqCacheSize:    1000,
+		limits:          httpapi.DefaultLimits(),
+	}
+	if cfg != want {
+		t.Errorf("defaults\n got %+v\nwant %+v", cfg, want)
+	}
+	if upstream.DefaultTimeout != 10*time.Second {
+		t.Errorf("upstream.DefaultTimeout %v, README says 10s", upstream.DefaultTimeout)
+	}
+	if d := httpapi.DefaultLimits(); d != (httpapi.Limits{MaxDepth: 8, MaxComplexity: 10000, MaxAliases: 20, MaxTokens: 2000, MaxBodyBytes: 65536}) {
+		t.Errorf("DefaultLimits %+v differ from the README's table", d)
+	}
+}
+
+var fullEnv = map[string]string{
+	"LISTEN_ADDR":            "127.0.0.1:9999",
+	"WALDUR_API_URL":         "https://waldur.example.com",
+	"WALDUR_API_TOKEN":       "s3cret",
+	"UPSTREAM_TIMEOUT":       "3s",
+	"CORS_ALLOWED_ORIGINS":   "https://a.example, https://b.example",
+	"GRAPHQL_INTROSPECTION":  "false",
+	"GRAPHQL_MAX_DEPTH":      "5",
+	"GRAPHQL_MAX_COMPLEXITY": "500",
+	"GRAPHQL_MAX_ALIASES":    "7",
+	"GRAPHQL_MAX_TOKENS":     "300",
+	"GRAPHQL_MAX_BODY_BYTES": "4096",
+	"APQ_CACHE_SIZE":         "50",
+}
+
+func TestParseConfigFromEnv(t *testing.T) {
+	cfg, err := parseConfig(nil, envOf(fullEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{
+		listen:          "127.0.0.1:9999",
+		waldurURL:       "https://waldur.example.com",
+		waldurToken:     "s3cret",
+		upstreamTimeout: 3 * time.Second,
+		demoCustomers:   1000,
+		introspection:   false,
+		corsOrigins:     "https://a.example, https://b.example",
+		apqCacheSize:    50,
+		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxTokens: 300, MaxBodyBytes: 4096},
+	}
+	if cfg != want {
+		t.Errorf("from env\n got %+v\nwant %+v", cfg, want)
+	}
+	// Each variable on its own, the others at their defaults.
+	for key := range fullEnv {
+		t.Run(key, func(t *testing.T) {
+			one, err := parseConfig(nil, envOf(map[string]string{key: fullEnv[key]}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			def, _ := parseConfig(nil, envOf(nil))
+			if one == def {
+				t.Errorf("%s=%s changed nothing", key, fullEnv[key])
+			}
+		})
+	}
+	for _, v := range []string{"1", "t", "TRUE", "true"} {
+		cfg, err := parseConfig(nil, envOf(map[string]string{"GRAPHQL_INTROSPECTION": v}))
+		if err != nil || !cfg.introspection {
+			t.Errorf("GRAPHQL_INTROSPECTION=%s: %v %v", v, cfg.introspection, err)
+		}
+	}
+}
+
+func TestParseConfigFlagsOverrideEnv(t *testing.T) {
+	args := []string{
+		"-listen", "127.0.0.1:7777",
+		"-waldur-url", "https://other.example",
+		"-upstream-timeout", "250ms",
+		"-demo-customers", "12",
+		"-cors-allowed-origins", "https://c.example",
+		"-introspection=true",
+		"-max-depth", "6",
+		"-max-complexity", "600",
+		"-max-aliases", "8",
+		"-max-tokens", "400",
+		"-max-body-bytes", "8192",
+		"-apq-cache-size", "60",
+	}
+	cfg, err := parseConfig(args, envOf(fullEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{
+		listen:          "127.0.0.1:7777",
+		waldurURL:       "https://other.example",
+		waldurToken:     "s3cret", // environment only
+		upstreamTimeout: 250 * time.Millisecond,
+		demoCustomers:   12,
+		introspection:   true,
+		corsOrigins:     "https://c.example",
+		apqCacheSize:    60,
+		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxTokens: 400, MaxBodyBytes: 8192},
+	}
+	if cfg != want {
+		t.Errorf("flags over env\n got %+v\nwant %+v", cfg, want)
+	}
+	cfg, err = parseConfig([]string{"-introspection=false"}, envOf(map[string]string{"GRAPHQL_INTROSPECTION": "true"}))
+	if err != nil || cfg.introspection {
+		t.Errorf("-introspection=false over env true: %v %v", cfg.introspection, err)
+	}
+	cfg, err = parseConfig([]string{"-version"}, envOf(nil))
+	if err != nil || !cfg.showVersion {
+		t.Errorf("-version: %v %v", cfg.showVersion, err)
+	}
+}
+
+func TestParseConfigRejectsBadValues(t *testing.T) {
+	for _, c := range []struct {
+		key, value string
+	}{
+		{"UPSTREAM_TIMEOUT", "abc"},
+		{"UPSTREAM_TIMEOUT", "10"}, // no unit
+		{"UPSTREAM_TIMEOUT", "0s"},
+		{"UPSTREAM_TIMEOUT", "-1s"},
+		{"GRAPHQL_INTROSPECTION", "maybe"},
+		{"GRAPHQL_INTROSPECTION", "yes"},
+		{"GRAPHQL_MAX_DEPTH", "-1"},
+		{"GRAPHQL_MAX_DEPTH", "0"},
+		{"GRAPHQL_MAX_DEPTH", "deep"},
+		{"GRAPHQL_MAX_COMPLEXITY", "1e4"},
+		{"GRAPHQL_MAX_ALIASES", "-3"},
+		{"GRAPHQL_MAX_TOKENS", "2k"},
+		{"GRAPHQL_MAX_BODY_BYTES", "64KiB"},
+		{"APQ_CACHE_SIZE", "0"},
+	} {
+		t.Run(c.key+"="+c.value, func(t *testing.T) {
+			_, err := parseConfig(nil, envOf(map[string]string{c.key: c.value}))
+			if err == nil {
+				t.Fatalf("%s=%q accepted", c.key, c.value)
+			}
+			if !strings.Contains(err.Error(), c.key) {
+				t.Errorf("error %q does not name %s", err, c.key)
+			}
+		})
+	}
+	t.Run("every bad variable is named", func(t *testing.T) {
+		_, err := parseConfig(nil, envOf(map[string]string{"GRAPHQL_MAX_DEPTH": "-1", "APQ_CACHE_SIZE": "x", "GRAPHQL_INTROSPECTION": "maybe"}))
+		for _, key := range []string{"GRAPHQL_MAX_DEPTH", "APQ_CACHE_SIZE", "GRAPHQL_INTROSPECTION"} {
+			if err == nil || !strings.Contains(err.Error(), key) {
+				t.Errorf("error %v does not name %s", err, key)
+			}
+		}
+	})
+	for _, args := range [][]string{
+		{"-max-depth", "0"},
+		{"-max-complexity", "-1"},
+		{"-max-aliases", "0"},
+		{"-max-tokens", "0"},
+		{"-max-body-bytes", "0"},
+		{"-apq-cache-size", "0"},
+		{"-upstream-timeout", "0s"},
+		{"-upstream-timeout", "abc"},
+		{"-max-depth", "x"},
+		{"-waldur-token", "s3cret"}, // the token is environment only
+		{"-no-such-flag"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			if _, err := parseConfig(args, envOf(nil)); err == nil {
+				t.Errorf("%v accepted", args)
+			}
+		})
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                                       nil,
+		" , ,, ":                                 nil,
+		"http://a.example":                       {"http://a.example"},
+		" http://a.example ,http://b.example,, ": {"http://a.example", "http://b.example"},
+		"a,b,c":                                  {"a", "b", "c"},
+	} {
+		if got := splitList(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("splitList(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// logRecorder collects the binary's stderr JSON lines as they come.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+	added chan struct{}
+}
+
+func (l *logRecorder) read(r io.Reader, done chan<- struct{}) {
+	defer close(done)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l.mu.Lock()
+		l.lines = append(l.lines, sc.Text())
+		l.mu.Unlock()
+		select {
+		case l.added <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (l *logRecorder) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}
+
+// waitFor returns the first log record whose msg contains msg.
+func (l *logRecorder) waitFor(t *testing.T, msg string, timeout time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		for _, line := range l.all() {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil {
+				if m, _ := rec["msg"].(string); strings.Contains(m, msg) {
+					return rec
+				}
+			}
+		}
+		select {
+		case <-l.added:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no log line %q within %v; logs:\n%s", msg, timeout, strings.Join(l.all(), "\n"))
+		}
+	}
+}
+
+func TestBinaryDemoMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "gateway")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=e2e-test", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	t.Run("-version", func(t *testing.T) {
+		cmd := exec.Command(bin, "-version")
+		cmd.Env = []string{}
+		out, err := cmd.Output()
+		if err != nil || string(out) != "waldur-quotas-gateway e2e-test\n" {
+			t.Errorf("-version: %q %v", out, err)
+		}
+	})
+
+	t.Run("bad environment exits 2", func(t *testing.T) {
+		cmd := exec.Command(bin)
+		cmd.Env = []string{"GRAPHQL_MAX_DEPTH=-1"}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(stderr.String(), "GRAPHQL_MAX_DEPTH") {
+			t.Errorf("exit %v, stderr %q", err, stderr.String())
+		}
+	})
+
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"LISTEN_ADDR=127.0.0.1:0"} // no WALDUR_API_URL: demo mode
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill() // this test's own child, by its PID
+			<-exited
+		}
+	})
+	logs := &logRecorder{added: make(chan struct{}, 1)}
+	readDone := make(chan struct{})
+	go logs.read(pr, readDone)
+
+	listening := logs.waitFor(t, "gateway listening", 10*time.Second)
+	addr, _ := listening["addr"].(string)
+	if !strings.HasPrefix(addr, "127.0.0.1:") || addr == "127.0.0.1:0" {
+		t.Fatalf("listening on %q", addr)
+	}
+	if v := listening["version"]; v != "e2e-test" {
+		t.Errorf("version %v", v)
+	}
+	if dt := listening["default_token"]; dt != true {
+		t.Errorf("default_token %v, want true in demo mode", dt)
+	}
+	demo := logs.waitFor(t, "DEMO MODE", time.Second)
+	if demo["level"] != "WARN" {
+		t.Errorf("demo line level %v", demo["level"])
+	}
+	base := "http://" + addr
+
+	body := `{"query": "{ customerQuotas(quotaName: \"os_storage_size\", first: 3) { totalCount nodes { customerName customerAbbreviation value } } }"}`
+	resp, err := http.Post(base+"/query", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var answer struct {
+		Data struct {
+			CustomerQuotas struct {
+				TotalCount int `json:"totalCount"`
+				Nodes      []struct {
+					CustomerName string   `json:"customerName"`
+					Value        *float64 `json:"value"`
+				} `json:"nodes"`
+			} `json:"customerQuotas"`
+		} `json:"data"`
+		Errors []any `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &answer); err != nil || resp.StatusCode != http.StatusOK || len(answer.Errors) > 0 {
+		t.Fatalf("query: %d %s (%v)", resp.StatusCode, raw, err)
+	}
+	cq := answer.Data.CustomerQuotas
+	if cq.TotalCount != 1000 || len(cq.Nodes) != 3 || cq.Nodes[0].CustomerName == "" || cq.Nodes[0].Value == nil {
+		t.Errorf("demo rows: %s", raw)
+	}
+
+	resp, err = http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var health map[string]string
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &health) != nil || health["status"] != "ok" || health["version"] != "e2e-test" {
+		t.Errorf("/healthz: %d %s", resp.StatusCode, raw)
+	}
+
+	// The request lines name what happened.
+	reqLine := logs.waitFor(t, "request", time.Second)
+	if reqLine["path"] != "/query" || reqLine["status"] != float64(200) {
+		t.Errorf("first request line %v", reqLine)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Errorf("exit after SIGTERM: %v, want status 0", waitErr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10s after SIGTERM")
+	}
+	<-readDone
+	logs.waitFor(t, "shutting down", time.Second)
+
+	lines := logs.all()
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+		}
+		if strings.Contains(line, "demo-staff-token") {
+			t.Errorf("log line reveals the demo token: %q", line)
+		}
+	}
+}
