@@ -1,6 +1,7 @@
 package fakewaldur
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -110,9 +111,9 @@ func compareValues(a, b Value) int {
 	case a.kind == kindNull || b.kind == kindNull:
 		return cmpBool(a.kind != kindNull, b.kind != kindNull)
 	case a.kind == kindInt && b.kind == kindInt:
-		return cmpInt(a.i, b.i)
+		return cmp.Compare(a.i, b.i)
 	case a.kind == kindFloat && b.kind == kindFloat:
-		return cmpFloat(a.f, b.f)
+		return cmp.Compare(a.f, b.f) // never NaN: Float turns NaN into Null
 	case a.kind == kindInt:
 		return compareIntFloat(a.i, b.f)
 	default:
@@ -131,30 +132,10 @@ func compareIntFloat(i int64, f float64) int {
 		return 1
 	}
 	t := math.Trunc(f) // exactly representable as int64 within the range above
-	if c := cmpInt(i, int64(t)); c != 0 {
+	if c := cmp.Compare(i, int64(t)); c != 0 {
 		return c
 	}
-	return cmpFloat(0, f-t)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(0, f-t)
 }
 
 func cmpBool(a, b bool) int {
