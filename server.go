@@ -161,7 +161,7 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithDefaultToken(cfg.waldurToken),
 		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
-		upstream.WithObserver(httpapi.ObserveUpstream),
+		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
 	)
 	if err != nil {
 		return err

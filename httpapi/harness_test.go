@@ -96,16 +96,16 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h.waldur = httptest.NewServer(http.HandlerFunc(h.serveWaldur))
 	t.Cleanup(h.waldur.Close)
 
+	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
 	client, err := upstream.New(h.waldur.URL, append([]upstream.Option{
 		upstream.WithTimeout(cfg.timeout),
 		upstream.WithDefaultToken(cfg.defaultToken),
 		upstream.WithUserAgent("waldur-quotas-gateway/test"),
-		upstream.WithObserver(httpapi.ObserveUpstream),
+		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
 	}, cfg.clientOptions...)...)
 	if err != nil {
 		t.Fatalf("upstream.New: %v", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
 	h.gateway = httptest.NewServer(httpapi.New(httpapi.Config{Waldur: client, Logger: logger, Version: "test"}))
 	t.Cleanup(h.gateway.Close)
 	return h

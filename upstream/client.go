@@ -225,11 +225,11 @@ func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, sta
 		// The caller went away or ran out of time: not Waldur's fault.
 		return fmt.Errorf("waldur request abandoned: %w", ctx.Err())
 	case err != nil && reqCtx.Err() != nil:
-		return newError(Unavailable, 0, err, "Waldur did not answer within %s", c.timeout)
+		return newError(Unavailable, 0, stripURL(err), "Waldur did not answer within %s", c.timeout)
 	case err != nil:
 		var netErr net.Error
 		if errors.As(err, &netErr) && netErr.Timeout() {
-			return newError(Unavailable, 0, err, "Waldur did not answer within %s", c.timeout)
+			return newError(Unavailable, 0, stripURL(err), "Waldur did not answer within %s", c.timeout)
 		}
 		return newError(Unavailable, 0, stripURL(err), "Waldur could not be reached")
 	}
@@ -260,8 +260,8 @@ func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, sta
 	return newError(BadResponse, status, nil, "Waldur answered with unexpected HTTP status %d", status)
 }
 
-// stripURL drops the URL from a transport error: the message stays useful in
-// logs without repeating the endpoint and its query on every line.
+// stripURL drops the URL from a transport error: the cause stays useful in
+// logs without repeating the endpoint and the caller's query on every line.
 func stripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
