@@ -37,8 +37,10 @@ var dist embed.FS
 const AssetPrefix = "/playground/assets/"
 
 // DemoQuery is what a new GraphiQL tab starts with.
-const DemoQuery = `# Organisations by storage use, largest first. Try paging with ` + "`after: <endCursor>`" + `.
-# Send your own Waldur token in the Headers tab: {"Authorization": "Token <your key>"}
+const DemoQuery = `# Organisations by storage use, largest first.
+# Page on with after: <endCursor>, or back with last + before.
+# Against a real Waldur, fill in Authorization under Headers:
+#   "Token <key>" or "Bearer <token>".
 query DemoCustomerQuotas {
   customerQuotas(quotaName: "os_storage_size", first: 5) {
     totalCount

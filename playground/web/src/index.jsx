@@ -25,9 +25,11 @@ createRoot(container).render(
   <GraphiQL
     fetcher={fetcher}
     defaultQuery={meta('graphiql-default-query') || ''}
-    // Headers start empty and are never written to localStorage: a Waldur token
-    // typed into the Headers tab lives only as long as the tab.
-    defaultHeaders="{}"
+    // The Headers tab starts with an empty Authorization to fill in (sent empty,
+    // it counts as none: the demo's token applies, a real Waldur answers 401).
+    // Headers are never written to localStorage: a Waldur token typed here
+    // lives only as long as the browser tab.
+    defaultHeaders={'{\n  "Authorization": ""\n}'}
     shouldPersistHeaders={false}
     storage={headerlessStorage()}
     isHeadersEditorEnabled
