@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/waldur-quotas/gateway/paging"
+	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
 
 // countCalls splits upstream calls by method.
@@ -154,24 +157,71 @@ func TestStaleCursorTotalsArePlannedAgain(t *testing.T) {
 }
 
 // TestRandomWindowSweep pages through random windows and measures what each
-// costs upstream. It asserts the bounds the design promises (at most one HEAD
-// and two GETs per field, at most twice the rows returned) and logs the means
-// reported in the closing note.
+// costs upstream, for lists of several lengths, both orders, and a caller who
+// sees only part of the list. It asserts the bounds the design promises (at
+// most one HEAD and two GETs per field, at most twice the rows returned, each
+// page the exact slice of the upstream list its cursors name) and logs the
+// means, per kind of window, reported in the closing note:
+//
+//	go test -run TestRandomWindowSweep -v ./httpapi/
 func TestRandomWindowSweep(t *testing.T) {
-	h := newHarness(t)
-	rng := rand.New(rand.NewPCG(1, 2))
-	scope := paging.Query{QuotaName: "os_storage_size", OrderBy: "VALUE"}
-	want := h.data.Rows(demoStaff, "os_storage_size", "value")
+	for _, tc := range []struct {
+		name      string
+		customers int
+		token     string
+		order     string
+	}{
+		{"staff/300/VALUE", 300, demoStaff, "VALUE"},
+		{"staff/1000/VALUE", 1000, demoStaff, "VALUE"},
+		{"staff/1000/NAME", 1000, demoStaff, "NAME"},
+		{"staff/4321/VALUE", 4321, demoStaff, "VALUE"},
+		{"owner/1000/VALUE", 1000, fakewaldur.DemoOwnerToken, "VALUE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, withDataset(fakewaldur.Demo(tc.customers, 11)))
+			sweepWindows(t, h, tc.token, tc.order, rand.New(rand.NewPCG(1, 2)), 400)
+		})
+	}
+}
+
+// sweepStats adds up the cost of the queries of one kind of window.
+type sweepStats struct {
+	queries, requests, heads, fetched, returned int
+	worst                                       float64
+}
+
+func (s *sweepStats) add(o sweepStats) {
+	s.queries += o.queries
+	s.requests += o.requests
+	s.heads += o.heads
+	s.fetched += o.fetched
+	s.returned += o.returned
+	s.worst = max(s.worst, o.worst)
+}
+
+func (s sweepStats) String() string {
+	return fmt.Sprintf("%4d queries: %.3f upstream requests/query (%.3f HEAD), %.3f rows fetched per row returned (worst %.2f)",
+		s.queries, float64(s.requests)/float64(s.queries), float64(s.heads)/float64(s.queries),
+		float64(s.fetched)/float64(max(s.returned, 1)), s.worst)
+}
+
+func sweepWindows(t *testing.T, h *harness, token, order string, rng *rand.Rand, n int) {
+	const quota = "os_storage_size"
+	scope := paging.Query{QuotaName: quota, OrderBy: order}
+	want := h.data.Rows(token, quota, strings.ToLower(order))
 	total := len(want)
+	if total < 2 {
+		t.Fatalf("the sweep needs a list, got %d rows", total)
+	}
 	cursor := func(offset int) string {
 		return paging.EncodeCursor(scope, paging.Cursor{Offset: offset, Total: total})
 	}
-	var queries, requests, heads, fetched, returned int
-	worst := 0.0
-	const n = 300
-	for i := 0; i < n; i++ {
-		vars := map[string]any{"q": "os_storage_size"}
-		switch rng.IntN(5) {
+	kinds := []string{"first", "first+after", "last+before", "last", "after+first+last(+before)"}
+	stats := make([]sweepStats, len(kinds))
+	for range n {
+		vars := map[string]any{"q": quota, "o": order}
+		kind := rng.IntN(len(kinds))
+		switch kind {
 		case 0: // forward from the top
 			vars["first"] = 1 + rng.IntN(100)
 		case 1: // forward from a cursor
@@ -191,7 +241,7 @@ func TestRandomWindowSweep(t *testing.T) {
 			}
 		}
 		h.takeCalls()
-		c := h.page("Token "+demoStaff, vars)
+		c := h.page("Token "+token, vars)
 		calls := h.takeCalls()
 		hd, gets := countCalls(calls)
 		if hd > 1 || gets > 2 {
@@ -201,10 +251,11 @@ func TestRandomWindowSweep(t *testing.T) {
 		if len(c.Nodes) > 0 && f > 2*len(c.Nodes) {
 			t.Fatalf("vars %v: fetched %d rows to return %d", vars, f, len(c.Nodes))
 		}
-		if len(c.Nodes) > 0 {
-			worst = max(worst, float64(f)/float64(len(c.Nodes)))
+		if c.TotalCount != total {
+			t.Fatalf("vars %v: totalCount %d, want %d", vars, c.TotalCount, total)
 		}
-		// The page must be the exact slice of the upstream list its cursors name.
+		// The page must be the exact slice of the upstream list its cursors name,
+		// with pageInfo exact about what lies either side.
 		if len(c.Edges) > 0 {
 			start := decodeOffset(t, scope, c.Edges[0].Cursor)
 			for j, e := range c.Edges {
@@ -212,15 +263,24 @@ func TestRandomWindowSweep(t *testing.T) {
 					t.Fatalf("vars %v: row %d differs from upstream row %d", vars, j, start+j)
 				}
 			}
+			if c.PageInfo.HasPreviousPage != (start > 0) || c.PageInfo.HasNextPage != (start+len(c.Edges) < total) {
+				t.Fatalf("vars %v: rows [%d, %d) of %d, pageInfo %+v", vars, start, start+len(c.Edges), total, c.PageInfo)
+			}
 		}
-		queries++
-		requests += len(calls)
-		heads += hd
-		fetched += f
-		returned += len(c.Nodes)
+		s := sweepStats{queries: 1, requests: len(calls), heads: hd, fetched: f, returned: len(c.Nodes)}
+		if len(c.Nodes) > 0 {
+			s.worst = float64(f) / float64(len(c.Nodes))
+		}
+		stats[kind].add(s)
 	}
-	t.Logf("random window sweep over %d queries (list of %d rows): %.3f upstream requests per query (%.3f HEAD), %.3f rows fetched per row returned (worst %.2f)",
-		queries, total, float64(requests)/float64(queries), float64(heads)/float64(queries), float64(fetched)/float64(returned), worst)
+	var all sweepStats
+	for i, s := range stats {
+		all.add(s)
+		if s.queries > 0 {
+			t.Logf("%-26s %v", kinds[i], s)
+		}
+	}
+	t.Logf("%-26s %v (list of %d rows)", "all", all, total)
 }
 
 func decodeOffset(t *testing.T, scope paging.Query, cursor string) int {
