@@ -10,15 +10,21 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/waldur-quotas/gateway/graph"
 	"github.com/waldur-quotas/gateway/upstream"
 )
 
 const queryPath = "/query"
+
+// Byte budgets of the caches filled by query text: generous for real queries
+// (a few hundred bytes to a few KiB each), and the most memory a stream of
+// distinct padded queries can pin.
+const (
+	apqCacheBytes      = 8 << 20
+	documentCacheBytes = 16 << 20
+)
 
 // Config is what the HTTP surface is built from.
 type Config struct {
@@ -65,7 +71,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{Waldur: cfg.Waldur})))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newBoundedCache(1000, documentCacheBytes, documentCost))
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	// Always on for gqlgen, which otherwise also refuses _service { sdl };
 	// the gate refuses __schema and __type when introspection is off.
@@ -75,7 +81,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	}
 	// Persisted queries hold query text only, keyed by its hash: no caller's
 	// data or credentials, so one bounded cache serves everyone.
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: newBoundedCache(cfg.APQCacheSize, apqCacheBytes, queryTextCost)})
 	srv.Use(shapeLimits{maxDepth: cfg.Limits.MaxDepth, maxAliases: cfg.Limits.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 

@@ -15,7 +15,7 @@ import (
 type Limits struct {
 	MaxDepth      int   // selection depth, introspection subtrees excluded
 	MaxComplexity int   // gqlgen complexity; first/last multiply their children
-	MaxAliases    int   // aliased fields per operation, fragments counted where used
+	MaxAliases    int   // aliased fields per operation, fragments counted where used, introspection included
 	MaxTokens     int   // parser tokens per document
 	MaxBodyBytes  int64 // POST body size (413 beyond)
 }
@@ -87,22 +87,26 @@ type shape struct {
 	depth, aliases int
 }
 
-// measure walks a selection set at the given depth. Validation has already
-// rejected fragment cycles; inFragment guards anyway, per path.
+// measure walks a selection set at the given depth; depth 0 stands for inside
+// __schema or __type, whose depth is not counted: introspection is bounded by
+// the schema and the token limit, and GraphiQL's own query nests deeper than
+// any data query here. Aliases count everywhere, so that an introspection
+// query cannot fan out either. Validation has already rejected fragment
+// cycles; inFragment guards anyway, per path.
 func (s *shape) measure(set ast.SelectionSet, depth int, inFragment map[string]bool) {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
-			if sel.Name == "__schema" || sel.Name == "__type" {
-				// Introspection is bounded by the schema, and GraphiQL's own
-				// query nests deeper than any data query here.
-				continue
-			}
 			if sel.Alias != "" && sel.Alias != sel.Name {
 				s.aliases++
 			}
-			s.depth = max(s.depth, depth)
-			s.measure(sel.SelectionSet, depth+1, inFragment)
+			next := depth + 1
+			if depth == 0 || sel.Name == "__schema" || sel.Name == "__type" {
+				next = 0
+			} else {
+				s.depth = max(s.depth, depth)
+			}
+			s.measure(sel.SelectionSet, next, inFragment)
 		case *ast.InlineFragment:
 			s.measure(sel.SelectionSet, depth, inFragment)
 		case *ast.FragmentSpread:

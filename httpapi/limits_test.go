@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -445,6 +446,24 @@ func TestMaxAliases(t *testing.T) {
 	if n := calls.Load(); n != 0 {
 		t.Errorf("a refused query made %d upstream requests", n)
 	}
+
+	// Aliases inside introspection count too: depth is not counted there, so
+	// aliases are what stops one request from asking for the schema many times.
+	introspect := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{ __schema { ")
+		for i := range n {
+			fmt.Fprintf(&b, "t%d: types { name fields { name } } ", i)
+		}
+		b.WriteString("} }")
+		return b.String()
+	}
+	open := newConfiguredGateway(t, func(c *httpapi.Config) {
+		c.Limits, c.Introspection = httpapi.Limits{MaxAliases: 2}, true
+	})
+	wantData(t, gwQuery(t, open.URL, introspect(2), nil))
+	wantRefused(t, gwQuery(t, open.URL, introspect(3), nil), http.StatusOK, "ALIAS_LIMIT_EXCEEDED",
+		"3 aliased fields", "limit is 2")
 }
 
 func TestMaxTokens(t *testing.T) {
@@ -490,12 +509,23 @@ func TestMaxBodyBytes(t *testing.T) {
 	if n := calls.Load(); n != 0 {
 		t.Errorf("refused bodies made %d upstream requests", n)
 	}
-	// GET is bounded by the server's header limits, not this one: a long query
-	// string still works.
-	long := "/query?query=" + strings.ReplaceAll(
-		"{ customerQuotas(quotaName: \"os_storage_size\", first: 1) { totalCount } }"+strings.Repeat(" ", limit), " ", "%20")
-	req, _ := http.NewRequest(http.MethodGet, gw.URL+long, nil)
-	wantData(t, gwSend(t, req))
+	// GET: the same limit holds for the query string, answered 414.
+	get := func(size int) *http.Request {
+		prefix := "query=" + url.PathEscape(`{ customerQuotas(quotaName: "os_storage_size", first: 1) { totalCount } }`)
+		raw := prefix + strings.Repeat("%20", (size-len(prefix))/3) + strings.Repeat("+", (size-len(prefix))%3)
+		if len(raw) != size {
+			t.Fatalf("query string of %d bytes, want %d", len(raw), size)
+		}
+		req, _ := http.NewRequest(http.MethodGet, gw.URL+"/query?"+raw, nil)
+		return req
+	}
+	wantData(t, gwSend(t, get(limit)))
+	calls.Store(0)
+	wantRefused(t, gwSend(t, get(limit+1)), http.StatusRequestURITooLong, "REQUEST_TOO_LARGE", fmt.Sprint(limit), "POST")
+	wantRefused(t, gwSend(t, get(limit*100)), http.StatusRequestURITooLong, "REQUEST_TOO_LARGE")
+	if n := calls.Load(); n != 0 {
+		t.Errorf("refused query strings made %d upstream requests", n)
+	}
 }
 
 func TestIntrospectionSwitch(t *testing.T) {

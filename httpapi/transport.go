@@ -99,7 +99,8 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 }
 
 // negotiate picks the response media type from an Accept header. Without one,
-// or with only wildcards, it is application/json, which every client reads.
+// with only wildcards, or with nothing acceptable, it is application/json,
+// which every client reads (the spec allows that rather than a 406).
 func negotiate(accept string) string {
 	if accept == "" {
 		return mediaJSON
@@ -115,6 +116,9 @@ func negotiate(accept string) string {
 			if f, err := strconv.ParseFloat(v, 64); err == nil {
 				q = f
 			}
+		}
+		if q <= 0 {
+			continue // q=0: the client refuses this type
 		}
 		var candidate string
 		switch mt {
@@ -162,6 +166,13 @@ func (t graphQLOverHTTP) readParams(r *http.Request) (*graphql.RawParams, int, *
 func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int, *gqlerror.Error) {
 	var wire wireParams
 	if r.Method == http.MethodGet {
+		// The body limit holds for a query string too: otherwise only the
+		// server's header limit (1 MiB) would bound what GET hands the parser
+		// and the caches.
+		if int64(len(r.URL.RawQuery)) > t.maxBodyBytes {
+			return nil, http.StatusRequestURITooLong, codedError(codeRequestTooLarge,
+				fmt.Sprintf("the query string is longer than %d bytes; send a large request with POST", t.maxBodyBytes))
+		}
 		q := r.URL.Query()
 		for name, dst := range map[string]*json.RawMessage{"variables": &wire.Variables, "extensions": &wire.Extensions} {
 			if v := q.Get(name); v != "" {

@@ -30,6 +30,8 @@ func TestResponseMediaTypeFollowsAccept(t *testing.T) {
 		{"application/json, application/graphql-response+json;q=0.5", mediaJSON},
 		{"application/json;q=0.5, application/graphql-response+json", mediaGQL},
 		{"text/html, application/xhtml+xml, */*;q=0.8", mediaJSON}, // a browser
+		{"application/graphql-response+json;q=0", mediaJSON},       // refused: fall back
+		{"application/json;q=0, application/graphql-response+json;q=0.1", mediaGQL},
 	} {
 		t.Run(c.accept, func(t *testing.T) {
 			wantStatusOnError := http.StatusOK
