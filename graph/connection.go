@@ -50,7 +50,14 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 			}
 			return q.build(w, nil, total, need), nil
 		}
-		reqs := paging.Plan(w, total)
+		// A hint may be stale: were the list longer by now, a page planned as
+		// the short last page would come back full, many times the rows
+		// wanted. Only a fresh total may plan such a page.
+		planTotal := total
+		if !fresh {
+			planTotal = max(total, unknownTotal)
+		}
+		reqs := paging.Plan(w, planTotal)
 		pages, got, err := r.fetch(ctx, q, reqs)
 		if upstream.KindOf(err) == upstream.PageNotFound && attempt == 0 {
 			// The list shrank below the plan; learn its size and plan again.

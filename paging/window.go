@@ -38,12 +38,14 @@ func checkCount(name string, v *int) error {
 }
 
 // NeedsTotal reports whether the window cannot be placed without the list's
-// total: `last` without `before` counts back from the end of the list. In
-// every other case the window is anchored at 0 or at a cursor, and the total
-// only clamps it, so the caller may plan with a cursor's Total hint (or
-// optimistically) and clamp once upstream reports the real total.
+// total: `last` without `before` (and without `first`, which anchors the
+// window at the start) counts back from the end of the list. In every other
+// case the window is anchored at 0 or at a cursor, and a total shorter than
+// expected can only move it back towards that anchor, so the caller may plan
+// with a cursor's Total hint (or optimistically), then resolve the window
+// again with the total upstream reports and check the pages fetched cover it.
 func (a Args) NeedsTotal() bool {
-	return a.Last != nil && a.Before == nil
+	return a.Last != nil && a.Before == nil && a.First == nil
 }
 
 // Window is the half-open range [Start, End) of row offsets to return.

@@ -188,7 +188,8 @@ func TestNeedsTotal(t *testing.T) {
 		{Args{First: intp(5), After: c}, false},
 		{Args{Last: intp(5)}, true},
 		{Args{Last: intp(5), After: c}, true},
-		{Args{Last: intp(5), First: intp(7)}, true},
+		{Args{Last: intp(5), First: intp(7)}, false}, // anchored at the start by first
+		{Args{Last: intp(5), First: intp(7), After: c}, false},
 		{Args{Last: intp(5), Before: c}, false},
 	}
 	for _, tt := range tests {
