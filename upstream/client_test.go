@@ -215,3 +215,63 @@ func TestDedupWithinAnOperation(t *testing.T) {
 		t.Fatalf("the owner saw the staff list")
 	}
 }
+
+// A shared call whose owner gives up (its context ends, as when a sibling
+// request of the owner failed) is not an answer for the others waiting on it:
+// they make the call themselves, and a later identical call is made afresh.
+func TestDedupAbandonedCallIsMadeAgain(t *testing.T) {
+	var gets atomic.Int32
+	release := make(chan struct{})
+	fake := fakewaldur.New(fakewaldur.Demo(50, 1))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gets.Add(1) == 1 {
+			<-release // the first call hangs until its owner has given up
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, _ := New(srv.URL)
+	req := PageRequest{QuotaName: "os_cpu_count", Ordering: OrderByValue, Page: 1, PageSize: 10}
+	op := WithDedup(WithAuthorization(context.Background(), "Token "+fakewaldur.DemoStaffToken))
+
+	ownerCtx, cancelOwner := context.WithCancel(op)
+	ownerErr := make(chan error, 1)
+	go func() {
+		_, err := c.List(ownerCtx, req)
+		ownerErr <- err
+	}()
+	for gets.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	waiter := make(chan error, 1)
+	var page Page
+	go func() {
+		var err error
+		page, err = c.List(op, req)
+		waiter <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the waiter is now waiting on the owner's call
+	cancelOwner()
+	if err := <-ownerErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("owner: %v, want context.Canceled", err)
+	}
+	select {
+	case err := <-waiter:
+		if err != nil {
+			t.Fatalf("waiter got the owner's cancellation: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter did not make the call itself")
+	}
+	if len(page.Rows) != 10 || page.Total != 50 {
+		t.Fatalf("waiter: %d rows of %d", len(page.Rows), page.Total)
+	}
+	if n := gets.Load(); n != 2 {
+		t.Fatalf("%d GETs, want 2: the abandoned call and the waiter's own", n)
+	}
+	// The waiter's successful call is now the shared one.
+	if _, err := c.List(op, req); err != nil || gets.Load() != 2 {
+		t.Fatalf("a third identical call: %v, %d GETs; want the shared answer", err, gets.Load())
+	}
+}

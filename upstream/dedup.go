@@ -35,11 +35,41 @@ type memoCall struct {
 	done chan struct{}
 	page Page
 	err  error
+	// abandoned: the call failed because its owner's context ended (say, the
+	// owner's sibling request failed and cancelled it). That says nothing of
+	// the request itself, so waiters whose own context is live make it again.
+	abandoned bool
 }
 
 type memo struct {
 	mu    sync.Mutex
 	calls map[callKey]*memoCall
+}
+
+// do returns the result of the call named key, performing it with fn unless
+// an identical call has been made, or is under way, in this operation.
+func (m *memo) do(ctx context.Context, key callKey, fn func(context.Context) (Page, error)) (Page, error) {
+	for {
+		call, owner := m.start(key)
+		if !owner {
+			select {
+			case <-call.done:
+			case <-ctx.Done():
+				return Page{}, ctx.Err()
+			}
+			if call.abandoned && ctx.Err() == nil {
+				continue
+			}
+			return call.page, call.err
+		}
+		call.page, call.err = fn(ctx)
+		if call.err != nil && ctx.Err() != nil {
+			call.abandoned = true
+			m.forget(key, call)
+		}
+		close(call.done)
+		return call.page, call.err
+	}
 }
 
 // start returns the call for key and whether the caller must perform it.
@@ -54,27 +84,22 @@ func (m *memo) start(key callKey) (*memoCall, bool) {
 	return call, true
 }
 
-func (m *memo) wait(ctx context.Context, call *memoCall) (Page, error) {
-	select {
-	case <-call.done:
-		return call.page, call.err
-	case <-ctx.Done():
-		return Page{}, ctx.Err()
+// forget drops an abandoned call, so that the next caller makes it afresh.
+func (m *memo) forget(key callKey, call *memoCall) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.calls[key] == call {
+		delete(m.calls, key)
 	}
 }
 
 func (m *memo) list(ctx context.Context, c *Client, req PageRequest) (Page, error) {
 	key := callKey{c.authorization(ctx), req.QuotaName, req.Ordering, req.Page, req.PageSize}
-	call, owner := m.start(key)
-	if !owner {
-		return m.wait(ctx, call)
+	page, err := m.do(ctx, key, func(ctx context.Context) (Page, error) { return c.list(ctx, req) })
+	if err == nil {
+		m.remember(callKey{key.authorization, req.QuotaName, req.Ordering, 0, 0}, page.Total)
 	}
-	call.page, call.err = c.list(ctx, req)
-	close(call.done)
-	if call.err == nil {
-		m.remember(callKey{key.authorization, req.QuotaName, req.Ordering, 0, 0}, call.page.Total)
-	}
-	return call.page, call.err
+	return page, err
 }
 
 // remember records a total learnt from a GET, unless a HEAD is already under way.
@@ -91,12 +116,9 @@ func (m *memo) remember(key callKey, total int) {
 
 func (m *memo) count(ctx context.Context, c *Client, quotaName string, ordering Ordering) (int, error) {
 	key := callKey{c.authorization(ctx), quotaName, ordering, 0, 0}
-	call, owner := m.start(key)
-	if !owner {
-		p, err := m.wait(ctx, call)
-		return p.Total, err
-	}
-	call.page.Total, call.err = c.count(ctx, quotaName, ordering)
-	close(call.done)
-	return call.page.Total, call.err
+	page, err := m.do(ctx, key, func(ctx context.Context) (Page, error) {
+		total, err := c.count(ctx, quotaName, ordering)
+		return Page{Total: total}, err
+	})
+	return page.Total, err
 }
