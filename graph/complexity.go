@@ -21,7 +21,10 @@ func NewConfig(r *Resolver) Config {
 		case last != nil:
 			rows = *last
 		}
-		return 1 + max(rows, 1)*childComplexity
+		// Counts outside 0..MaxCount are the resolver's to refuse, with
+		// BAD_USER_INPUT; here they cost what the largest legal page costs.
+		rows = min(max(rows, 1), paging.MaxCount)
+		return 1 + rows*childComplexity
 	}
 	return cfg
 }

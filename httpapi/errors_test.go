@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -239,6 +240,10 @@ func errorCases(t *testing.T) []errCase {
 		local("first -1", "BAD_USER_INPUT", withVars("first", -1)),
 		local("last 101", "BAD_USER_INPUT", withVars("last", 101)),
 		local("last -1", "BAD_USER_INPUT", withVars("last", -1)),
+		// Far beyond the bound: the resolver's error, not the complexity limit's.
+		local("first 2^31-1", "BAD_USER_INPUT", withVars("first", math.MaxInt32)),
+		local("last 1000000", "BAD_USER_INPUT", withVars("last", 1000000)),
+		local("first and last 2^31-1", "BAD_USER_INPUT", withVars("first", math.MaxInt32, "last", math.MaxInt32)),
 		local("empty quotaName", "BAD_USER_INPUT", map[string]any{"q": "", "first": 5}),
 		local("quotaName with spaces", "BAD_USER_INPUT", map[string]any{"q": "os storage size", "first": 5}),
 		local("quotaName with unicode", "BAD_USER_INPUT", map[string]any{"q": "\u043a\u0432\u043e\u0442\u0430", "first": 5}),

@@ -92,7 +92,13 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if s := statsFrom(ctx); s != nil {
-			s.setOperation(graphql.GetOperationContext(ctx).OperationName)
+			// The operation's own name when the request did not repeat it.
+			opCtx := graphql.GetOperationContext(ctx)
+			name := opCtx.OperationName
+			if name == "" && opCtx.Operation != nil {
+				name = opCtx.Operation.Name
+			}
+			s.setOperation(name)
 		}
 		// One memo per operation: aliases asking for the same page share a call.
 		return next(upstream.WithDedup(ctx))

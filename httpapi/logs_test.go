@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,62 @@ func TestUpstreamFailureIsLoggedWithItsCause(t *testing.T) {
 		if strings.Contains(logs, secret) || strings.Contains(string(resp.Body), secret) {
 			t.Errorf("%q appears in the logs or the answer", secret)
 		}
+	}
+}
+
+// Each request's log line names the operation (from the document when the
+// request does not repeat it) and carries the error codes of request errors
+// as well as of execution errors, exactly once each.
+func TestRequestLogLine(t *testing.T) {
+	h := newHarness(t)
+	requestLine := func() map[string]any {
+		t.Helper()
+		var last map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("log line is not JSON: %s", line)
+			}
+			if rec["msg"] == "request" {
+				last = rec
+			}
+		}
+		if last == nil {
+			t.Fatalf("no request line in:\n%s", h.logs.String())
+		}
+		return last
+	}
+	codes := func(rec map[string]any) string {
+		list, _ := rec["error_codes"].([]any)
+		out := make([]string, len(list))
+		for i, c := range list {
+			out[i], _ = c.(string)
+		}
+		return strings.Join(out, ",")
+	}
+
+	h.post("Token "+demoStaff, `query Named { customerQuotas(quotaName: "os_cpu_count", first: 2) { totalCount } }`, nil)
+	if rec := requestLine(); rec["operation"] != "Named" || rec["upstream_calls"] != 1.0 || codes(rec) != "" {
+		t.Errorf("named operation without operationName: %v", rec)
+	}
+
+	h.post("Token "+demoStaff, `{ customerQuotas(quotaName: "os_cpu_count", first: 101) { totalCount } }`, nil)
+	if rec := requestLine(); codes(rec) != "BAD_USER_INPUT" {
+		t.Errorf("execution error: %v", rec)
+	}
+
+	h.post("Token "+demoStaff, `{ customerQuotas(quotaName: "os_cpu_count") { nope } }`, nil)
+	if rec := requestLine(); codes(rec) != "GRAPHQL_VALIDATION_FAILED" {
+		t.Errorf("validation error: %v", rec)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", strings.NewReader(`{"query": 1}`))
+	req.Header.Set("Content-Type", "application/json")
+	h.do(req)
+	if rec := requestLine(); codes(rec) != "BAD_REQUEST" || rec["status"] != 400.0 {
+		t.Errorf("request error: %v", rec)
+	}
+	if strings.Contains(h.logs.String(), demoStaff) {
+		t.Error("the token appears in the logs")
 	}
 }

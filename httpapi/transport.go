@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -64,6 +66,7 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 		if status == 0 {
 			status = http.StatusBadRequest
 		}
+		noteErrorCodes(r.Context(), gqlerror.List{err})
 		writeRequestError(w, status, gqlerror.List{err})
 		return
 	}
@@ -75,9 +78,7 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	if errs != nil && r.Method == http.MethodGet && isMutation(params.Query) {
 		// The spec answers 405 to a mutation over GET whatever else is wrong
 		// with it (here, that the schema has no mutations at all).
-		w.Header().Set("Allow", "POST")
-		writeRequestError(w, http.StatusMethodNotAllowed,
-			gqlerror.List{codedError(codeBadRequest, "only queries may be sent with GET; use POST")})
+		writeGETMutationError(r.Context(), w)
 		return
 	}
 	if errs != nil {
@@ -88,9 +89,7 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	}
 	if r.Method == http.MethodGet {
 		if op := opCtx.Doc.Operations.ForName(opCtx.OperationName); op != nil && op.Operation != ast.Query {
-			w.Header().Set("Allow", "POST")
-			writeRequestError(w, http.StatusMethodNotAllowed,
-				gqlerror.List{codedError(codeBadRequest, "only queries may be sent with GET; use POST")})
+			writeGETMutationError(r.Context(), w)
 			return
 		}
 	}
@@ -292,6 +291,27 @@ func writeRequestError(w http.ResponseWriter, status int, list gqlerror.List) {
 	writeJSON(w, status, struct {
 		Errors gqlerror.List `json:"errors"`
 	}{list})
+}
+
+// writeGETMutationError answers 405 to an operation other than a query sent
+// with GET.
+func writeGETMutationError(ctx context.Context, w http.ResponseWriter) {
+	list := gqlerror.List{codedError(codeBadRequest, "only queries may be sent with GET; use POST")}
+	noteErrorCodes(ctx, list)
+	w.Header().Set("Allow", "POST")
+	writeRequestError(w, http.StatusMethodNotAllowed, list)
+}
+
+// noteErrorCodes puts the codes of errors raised by this transport in the
+// request's log line; gqlgen's own (parse, validation, execution) get there
+// through AroundResponses.
+func noteErrorCodes(ctx context.Context, list gqlerror.List) {
+	if s := statsFrom(ctx); s != nil {
+		for _, e := range list {
+			code, _ := e.Extensions["code"].(string)
+			s.addErrorCode(cmp.Or(code, "UNKNOWN"))
+		}
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
