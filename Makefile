@@ -22,10 +22,14 @@ $(PLAYGROUND_WEB)/node_modules/.package-lock.json: $(PLAYGROUND_WEB)/package.jso
 playground/dist/manifest.json: $(PLAYGROUND_WEB)/node_modules/.package-lock.json $(PLAYGROUND_WEB)/build.mjs $(wildcard $(PLAYGROUND_WEB)/src/*)
 	cd $(PLAYGROUND_WEB) && npm run build
 
-# Without npm the gateway still builds and runs; "/" then says how to build GraphiQL.
+# Without npm, or when the npm build fails (no registry, an old Node), the
+# gateway still builds and runs: "/" then says how to build GraphiQL. CI builds
+# the playground with 'make playground', which does fail.
 playground-if-npm:
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory playground; \
-	else echo "npm not found: GraphiQL assets not built (the API works; see 'make playground')"; fi
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: GraphiQL assets not built (the API works; see 'make playground')"; \
+	elif ! $(MAKE) --no-print-directory playground; then \
+		echo "warning: GraphiQL assets could not be built (the API works; see 'make playground')"; fi
 
 ## test: the whole Go test suite, with the race detector
 test:

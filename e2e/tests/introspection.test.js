@@ -31,6 +31,8 @@ describe('GRAPHQL_INTROSPECTION=false', () => {
       assert.ok(body.errors?.length > 0,
         `introspection answered although GRAPHQL_INTROSPECTION=false (HTTP ${status}): ${JSON.stringify(body).slice(0, 300)}`);
       assert.ok(body.data?.[field] == null, `${field} data leaked: ${JSON.stringify(body.data)}`);
+      assert.deepEqual(body.errors.map((e) => e.extensions?.code), ['INTROSPECTION_DISABLED'],
+        `want one INTROSPECTION_DISABLED error: ${JSON.stringify(body.errors)}`);
     });
   }
 
