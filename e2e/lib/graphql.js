@@ -1,4 +1,4 @@
-// Plain-fetch GraphQL helpers and the reference list every client walk is compared with.
+// Plain-fetch GraphQL helpers, and the upstream list every client walk is compared with.
 import assert from 'node:assert/strict';
 
 export const TOKENS = {
@@ -95,14 +95,47 @@ export const WALK_CASES = [
 ];
 
 /**
- * The reference list of a WALK_CASES entry, checked to be the list the case is
- * meant to cover: staff see the whole demo (hundreds of rows), the owner a few
- * dozen, and estimated_price has organisations without a value.
+ * The list as Waldur itself answers it: the demo's fake Waldur, whose loopback
+ * address the gateway logs at start, paged through directly with the caller's
+ * token at the largest page size. What every client walk must reproduce.
+ *
+ * @param {{logs: object[]}} gw a gateway from startGateway, in demo mode
  */
-export async function referenceFor(url, c) {
-  const ref = await referenceList(url, c);
+export async function upstreamList(gw, { quotaName, token, ordering = 'value' }) {
+  const demo = gw.logs.find((l) => typeof l.upstream === 'string');
+  assert.ok(demo, 'the gateway did not log its demo upstream address (is it in demo mode?)');
+  const rows = [];
+  let total = null;
+  for (let page = 1; total === null || rows.length < total; page++) {
+    assert.ok(page <= 100, 'upstream walk does not end');
+    const u = new URL('/api/customer-quotas/', demo.upstream);
+    u.search = new URLSearchParams({ quota_name: quotaName, o: ordering, page: String(page), page_size: '300' }).toString();
+    const res = await fetch(u, { headers: { Authorization: token } });
+    assert.equal(res.status, 200, `upstream page ${page}: HTTP ${res.status}`);
+    total = Number(res.headers.get('x-result-count'));
+    const body = await res.json();
+    if (body.length === 0) break;
+    for (const r of body) {
+      rows.push({ customerName: r.customer_name, customerAbbreviation: r.customer_abbreviation, value: r.value });
+    }
+  }
+  assert.equal(rows.length, total, 'upstream walk: rows seen != X-Result-Count');
+  return rows;
+}
+
+/**
+ * The reference list of a WALK_CASES entry: Waldur's own list, read directly
+ * from the demo upstream, checked to be the list the case is meant to cover
+ * (staff see the whole demo, the owner a few dozen, estimated_price has
+ * organisations without a value) and, as a first check of the gateway, equal
+ * to a plain forward walk through it with first: 100.
+ */
+export async function referenceFor(gw, c) {
+  const ref = await upstreamList(gw, c);
   if (c.staff) assert.ok(ref.length >= 500, `${c.label}: staff should see the whole demo, saw ${ref.length} rows`);
   else assert.ok(ref.length > 0 && ref.length < 200, `${c.label}: the owner should see a few dozen rows, saw ${ref.length}`);
   if (c.nulls) assert.ok(ref.some((r) => r.value === null), `${c.label}: expected rows with a null value`);
+  assertNoDuplicates(ref, `${c.label}: upstream list`);
+  assert.deepEqual(await referenceList(gw.url, c), ref, `${c.label}: a first: 100 walk through the gateway != upstream`);
   return ref;
 }

@@ -68,7 +68,7 @@ function watch(obs) {
 describe('relayStylePagination + fetchMore walks every row into the cache', () => {
   for (const c of WALK_CASES) {
     test(c.label, async () => {
-      const ref = await referenceFor(gw.url, c);
+      const ref = await referenceFor(gw, c);
       const client = newClient({ token: c.token });
       const obs = client.watchQuery({ query: QUOTAS, variables: { quotaName: c.quotaName, first: PAGE } });
       const w = watch(obs);
