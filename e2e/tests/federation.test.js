@@ -73,6 +73,13 @@ const customersResolvers = {
 
 const listen = { host: '127.0.0.1', port: 0 };
 
+const QUOTAS_SELECTION = `customerQuotas(quotaName: "os_storage_size", first: 3, after: null) {
+  totalCount
+  pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  edges { cursor node { customerName customerAbbreviation value } }
+  nodes { customerName }
+}`;
+
 describe('Apollo Federation v2', () => {
   let gw; // our gateway binary: the "quotas" subgraph
   let customers; // {server, url}: the second subgraph
@@ -114,7 +121,7 @@ describe('Apollo Federation v2', () => {
     assert.match(result.supergraphSdl, /customers\(/);
   });
 
-  test('Apollo Gateway (IntrospectAndCompose) forwards Authorization and joins both subgraphs', async () => {
+  test('Apollo Gateway (IntrospectAndCompose) forwards Authorization and answers from both subgraphs in one query', async () => {
     const gateway = new ApolloGateway({
       supergraphSdl: new IntrospectAndCompose({ subgraphs: subgraphs() }),
       buildService: ({ url }) =>
@@ -138,7 +145,7 @@ describe('Apollo Federation v2', () => {
         headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: token } : {}) },
         body: JSON.stringify({
           query: `query Both {
-            customerQuotas(quotaName: "os_storage_size", first: 3) { totalCount nodes { customerName } }
+            ${QUOTAS_SELECTION}
             customers(first: 2) { edges { node { id name } } pageInfo { hasNextPage endCursor } }
           }`,
         }),
@@ -149,7 +156,12 @@ describe('Apollo Federation v2', () => {
       return body.data;
     };
 
+    // Through the router, our connection (its PageInfo included, which both
+    // subgraphs define) is exactly what our subgraph answers directly.
+    const direct = await gqlData(gw.url, `{ ${QUOTAS_SELECTION} }`, { token: TOKENS.owner });
     const owner = await ask(TOKENS.owner);
+    assert.deepEqual(owner.customerQuotas, direct.customerQuotas, 'the router changed our connection');
+    assert.equal(owner.customerQuotas.pageInfo.hasNextPage, true);
     assert.ok(owner.customerQuotas.totalCount > 0 && owner.customerQuotas.totalCount < 200,
       `the owner's token should see a few dozen organisations through the router, saw ${owner.customerQuotas.totalCount} (Authorization not forwarded?)`);
     assert.equal(owner.customerQuotas.nodes.length, 3);
