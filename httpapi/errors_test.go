@@ -319,6 +319,10 @@ func errorCases(t *testing.T) []errCase {
 		}, code: "UPSTREAM_UNAVAILABLE", method: "GET", calls: -1, attempts: 1, forbidden: []string{"EOF"}},
 
 		// UPSTREAM_BAD_RESPONSE
+		{name: "404 for page 1: no endpoint there", auth: staff, vars: vars5(), fault: answer(404, nil, "<h1>Not Found</h1>"),
+			code: "UPSTREAM_BAD_RESPONSE", upstreamStatus: 404, method: "GET", calls: 1, check: messageContains("check the Waldur API URL"), forbidden: []string{"Not Found"}},
+		{name: "HEAD 404: no endpoint there", auth: staff, query: totalQuery, vars: withVars(), fault: answer(404, nil, ""),
+			code: "UPSTREAM_BAD_RESPONSE", upstreamStatus: 404, method: "HEAD", calls: 1, check: messageContains("check the Waldur API URL")},
 		{name: "malformed JSON", auth: staff, vars: vars5(), fault: answer(200, countHeader("1"), `[{"customer_name":"Acme {auth}",`),
 			code: "UPSTREAM_BAD_RESPONSE", upstreamStatus: 200, method: "GET", calls: 1, forbidden: []string{"Acme", "unexpected end"}},
 		{name: "object instead of array", auth: staff, vars: vars5(), fault: answer(200, countHeader("1"), `{"results":[`+jsonRow+`]}`),

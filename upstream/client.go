@@ -200,7 +200,7 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 	if resp != nil && resp.RawResponse != nil {
 		status = resp.StatusCode()
 	}
-	err = c.classify(ctx, reqCtx, resp, status, err)
+	err = c.classify(ctx, reqCtx, resp, page, status, err)
 	if c.observer != nil {
 		c.observer(ctx, Call{Method: method, Page: page, PageSize: pageSize, Status: status, Duration: time.Since(start), Err: err})
 	}
@@ -210,7 +210,9 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 	return resp, nil
 }
 
-func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, status int, err error) error {
+// classify turns a response or a transport error into an *Error. page is the
+// page asked for, 0 for a HEAD.
+func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, page, status int, err error) error {
 	if status != 0 && status != http.StatusOK {
 		// The status says what happened; a failure reading an error page's body
 		// (too large, cut short) changes nothing.
@@ -245,6 +247,10 @@ func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, sta
 		return newError(Forbidden, status, nil, "Waldur does not allow this user to list customer quotas")
 	case status == http.StatusBadRequest:
 		return newError(BadRequest, status, nil, "Waldur rejected the query (check quotaName and orderBy)")
+	case status == http.StatusNotFound && page <= 1:
+		// Waldur answers page 1 of an empty list, and HEAD, with 200: a 404
+		// here means the endpoint itself is not there.
+		return newError(BadResponse, status, nil, "Waldur has no customer-quotas endpoint at the configured URL (HTTP 404); check the Waldur API URL")
 	case status == http.StatusNotFound:
 		return newError(PageNotFound, status, nil, "Waldur has no such page (the list is shorter than expected)")
 	case status == http.StatusTooManyRequests:
