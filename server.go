@@ -182,8 +182,11 @@ func run(cfg config, logger *slog.Logger) error {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2*cfg.upstreamTimeout + 10*time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// A field makes at most four rounds of upstream calls one after the
+		// other (HEAD, GETs, and once more when the list changed under it);
+		// fields run concurrently. The answer must still get out after that.
+		WriteTimeout: 4*cfg.upstreamTimeout + 10*time.Second,
+		IdleTimeout:  2 * time.Minute,
 	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
