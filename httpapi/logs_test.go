@@ -17,19 +17,7 @@ func TestUpstreamFailureIsLoggedWithItsCause(t *testing.T) {
 	if resp.code() != "UPSTREAM_UNAVAILABLE" {
 		t.Fatalf("code %q, want UPSTREAM_UNAVAILABLE", resp.code())
 	}
-	var failure map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %s", line)
-		}
-		if rec["msg"] == "upstream call failed" {
-			failure = rec
-		}
-	}
-	if failure == nil {
-		t.Fatalf("no 'upstream call failed' line in:\n%s", h.logs.String())
-	}
+	failure := lastLogRecord(t, h, "upstream call failed")
 	if failure["level"] != "WARN" || failure["method"] != "HEAD" || !strings.Contains(failure["cause"].(string), "connection refused") {
 		t.Fatalf("log line %v: want a WARN for the HEAD with the cause", failure)
 	}
@@ -46,23 +34,7 @@ func TestUpstreamFailureIsLoggedWithItsCause(t *testing.T) {
 // as well as of execution errors, exactly once each.
 func TestRequestLogLine(t *testing.T) {
 	h := newHarness(t)
-	requestLine := func() map[string]any {
-		t.Helper()
-		var last map[string]any
-		for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
-			var rec map[string]any
-			if err := json.Unmarshal([]byte(line), &rec); err != nil {
-				t.Fatalf("log line is not JSON: %s", line)
-			}
-			if rec["msg"] == "request" {
-				last = rec
-			}
-		}
-		if last == nil {
-			t.Fatalf("no request line in:\n%s", h.logs.String())
-		}
-		return last
-	}
+	requestLine := func() map[string]any { return lastLogRecord(t, h, "request") }
 	codes := func(rec map[string]any) string {
 		list, _ := rec["error_codes"].([]any)
 		out := make([]string, len(list))
@@ -96,4 +68,24 @@ func TestRequestLogLine(t *testing.T) {
 	if strings.Contains(h.logs.String(), demoStaff) {
 		t.Error("the token appears in the logs")
 	}
+}
+
+// lastLogRecord returns the last JSON log line of the harness with message
+// msg, failing the test when a line is not JSON or none has that message.
+func lastLogRecord(t *testing.T, h *harness, msg string) map[string]any {
+	t.Helper()
+	var last map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if rec["msg"] == msg {
+			last = rec
+		}
+	}
+	if last == nil {
+		t.Fatalf("no %q line in:\n%s", msg, h.logs.String())
+	}
+	return last
 }
