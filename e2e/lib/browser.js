@@ -13,6 +13,10 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // No host name resolves: the tests talk to 127.0.0.1 only, so anything that
+  // tries to reach a named host (a CDN, Google's services) fails in the browser
+  // itself, not just where a test intercepts the page's requests.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
 
 /**

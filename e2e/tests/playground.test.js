@@ -58,6 +58,16 @@ describe('GraphiQL at / (offline, embedded assets)', { skip: browserSkip() }, ()
         { timeout: 10_000 },
       );
 
+      // The Headers tab offers the Authorization header to fill in.
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('.graphiql-editor-tool .graphiql-editor')]
+          .some((e) => e.textContent.includes('"Authorization"')),
+        null,
+        { timeout: 10_000 },
+      ).catch(() => {
+        throw new Error('the Headers editor does not show the Authorization hint');
+      });
+
       // Run it and wait for demo rows in the result pane.
       await page.click('.graphiql-execute-button');
       await page.waitForFunction(
