@@ -64,9 +64,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "LISTEN_ADDR", ":8080"), "address to listen on (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.waldurURL, "waldur-url", getenv("WALDUR_API_URL"), "Waldur base URL, e.g. https://waldur.example.com; empty runs the demo (env WALDUR_API_URL)")
+	var envErr error
 	timeout, err := time.ParseDuration(envOr(getenv, "UPSTREAM_TIMEOUT", upstream.DefaultTimeout.String()))
 	if err != nil || timeout <= 0 {
-		return cfg, fmt.Errorf("UPSTREAM_TIMEOUT must be a positive duration such as 10s")
+		envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_TIMEOUT must be a positive duration such as 10s, got %q", getenv("UPSTREAM_TIMEOUT")))
 	}
 	fs.DurationVar(&cfg.upstreamTimeout, "upstream-timeout", timeout, "timeout of each Waldur request (env UPSTREAM_TIMEOUT)")
 	fs.IntVar(&cfg.demoCustomers, "demo-customers", 1000, "organisations in the demo upstream")
@@ -76,7 +77,6 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	// Numeric and boolean settings: the environment gives the default, a flag
 	// overrides it; a malformed environment value is an error, not a silent default.
 	d := httpapi.DefaultLimits()
-	var envErr error
 	envInt := func(key string, fallback int) int {
 		v := getenv(key)
 		if v == "" {
@@ -103,11 +103,14 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.limits.MaxTokens, "max-tokens", envInt("GRAPHQL_MAX_TOKENS", d.MaxTokens), "maximum parser tokens per query (env GRAPHQL_MAX_TOKENS)")
 	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
 	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", 1000), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
-	if envErr != nil {
-		return cfg, envErr
-	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.showVersion {
+		return cfg, nil // whatever else is configured
+	}
+	if envErr != nil {
+		return cfg, envErr
 	}
 	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 ||
 		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 {
