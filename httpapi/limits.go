@@ -17,7 +17,7 @@ type Limits struct {
 	MaxComplexity int   // gqlgen complexity; first/last multiply their children
 	MaxAliases    int   // aliased fields per operation, fragments counted where used, introspection included
 	MaxTokens     int   // parser tokens per document
-	MaxBodyBytes  int64 // POST body size (413 beyond)
+	MaxBodyBytes  int64 // POST body size (413 beyond), and GET query string size (414 beyond)
 }
 
 // DefaultLimits are generous for this schema, whose deepest legitimate selection
