@@ -95,11 +95,13 @@ func (m *memo) forget(key callKey, call *memoCall) {
 
 func (m *memo) list(ctx context.Context, c *Client, req PageRequest) (Page, error) {
 	key := callKey{c.authorization(ctx), req.QuotaName, req.Ordering, req.Page, req.PageSize}
-	page, err := m.do(ctx, key, func(ctx context.Context) (Page, error) { return c.list(ctx, req) })
-	if err == nil {
-		m.remember(callKey{key.authorization, req.QuotaName, req.Ordering, 0, 0}, page.Total)
-	}
-	return page, err
+	return m.do(ctx, key, func(ctx context.Context) (Page, error) {
+		page, err := c.list(ctx, req)
+		if err == nil {
+			m.remember(callKey{key.authorization, req.QuotaName, req.Ordering, 0, 0}, page.Total)
+		}
+		return page, err
+	})
 }
 
 // remember records a total learnt from a GET, unless a HEAD is already under way.
