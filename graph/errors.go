@@ -12,26 +12,11 @@ import (
 	"github.com/waldur-quotas/gateway/upstream"
 )
 
-// The extensions.code values this API answers with. Clients switch on them.
-const (
-	CodeBadUserInput        = "BAD_USER_INPUT"
-	CodeBadRequest          = "BAD_REQUEST"
-	CodeUnauthenticated     = "UNAUTHENTICATED"
-	CodeForbidden           = "FORBIDDEN"
-	CodeRateLimited         = "RATE_LIMITED"
-	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	CodeUpstreamBadResponse = "UPSTREAM_BAD_RESPONSE"
-	CodeRequestCancelled    = "REQUEST_CANCELLED"
-	CodeInternal            = "INTERNAL_SERVER_ERROR"
-)
-
 // inputError reports bad arguments at the field that received them.
 func inputError(ctx context.Context, message string) error {
-	return &gqlerror.Error{
-		Message:    message,
-		Path:       graphql.GetPath(ctx),
-		Extensions: map[string]any{"code": CodeBadUserInput},
-	}
+	e := Coded(CodeBadUserInput, message)
+	e.Path = graphql.GetPath(ctx)
+	return e
 }
 
 // upstreamError turns a Waldur failure into a GraphQL error with a code. Its
@@ -41,13 +26,11 @@ func upstreamError(ctx context.Context, err error) error {
 	var ue *upstream.Error
 	if !errors.As(err, &ue) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return &gqlerror.Error{
-				Message:    "the request was cancelled before Waldur answered",
-				Path:       graphql.GetPath(ctx),
-				Extensions: map[string]any{"code": CodeRequestCancelled},
-				// Unwrap-able for the log, never shown: the presenter prints Message only.
-				Err: err,
-			}
+			e := Coded(CodeRequestCancelled, "the request was cancelled before Waldur answered")
+			e.Path = graphql.GetPath(ctx)
+			// Unwrap-able for the log, never shown: the presenter prints Message only.
+			e.Err = err
+			return e
 		}
 		return err
 	}
@@ -118,11 +101,9 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return outer
 		}
 		logger.ErrorContext(ctx, "unexpected error while resolving", slog.String("path", path.String()), slog.String("error", err.Error()))
-		return &gqlerror.Error{
-			Message:    "internal server error",
-			Path:       path,
-			Extensions: map[string]any{"code": CodeInternal},
-		}
+		e := Coded(CodeInternal, "internal server error")
+		e.Path = path
+		return e
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -107,11 +108,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 		resp := next(ctx)
 		if s := statsFrom(ctx); s != nil && resp != nil {
 			for _, e := range resp.Errors {
-				code, _ := e.Extensions["code"].(string)
-				if code == "" {
-					code = "UNKNOWN"
-				}
-				s.addErrorCode(code)
+				s.addErrorCode(cmp.Or(graph.CodeOf(e), "UNKNOWN"))
 			}
 		}
 		return resp

@@ -51,6 +51,13 @@ type harnessConfig struct {
 	timeout       time.Duration
 	upstream      http.Handler
 	clientOptions []upstream.Option
+	gateway       []func(*httpapi.Config)
+}
+
+// withConfig changes the gateway's Config (limits, CORS, introspection, APQ)
+// before the handler is built.
+func withConfig(mutate func(*httpapi.Config)) harnessOption {
+	return func(c *harnessConfig) { c.gateway = append(c.gateway, mutate) }
 }
 
 func withDataset(d *fakewaldur.Dataset) harnessOption {
@@ -106,7 +113,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatalf("upstream.New: %v", err)
 	}
-	h.gateway = httptest.NewServer(httpapi.New(httpapi.Config{Waldur: client, Logger: logger, Version: "test"}))
+	gwConfig := httpapi.Config{Waldur: client, Logger: logger, Version: "test"}
+	for _, mutate := range cfg.gateway {
+		mutate(&gwConfig)
+	}
+	h.gateway = httptest.NewServer(httpapi.New(gwConfig))
 	t.Cleanup(h.gateway.Close)
 	return h
 }
@@ -152,12 +163,20 @@ type gqlError struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
+// gqlResponse is one HTTP answer of the gateway. Keys holds its top-level JSON
+// entries, so that the absence of "data" can be told from "data": null.
 type gqlResponse struct {
 	Status int
 	Header http.Header
 	Body   []byte
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
+	Keys   map[string]json.RawMessage `json:"-"`
+	Data   json.RawMessage            `json:"data"`
+	Errors []gqlError                 `json:"errors"`
+}
+
+func (r gqlResponse) hasData() bool {
+	_, ok := r.Keys["data"]
+	return ok
 }
 
 // code returns the first error's extensions.code, "" without errors.
@@ -200,6 +219,7 @@ func (h *harness) do(req *http.Request) gqlResponse {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		h.t.Fatalf("gateway answer is not JSON (status %d): %s", resp.StatusCode, raw)
 	}
+	_ = json.Unmarshal(raw, &out.Keys)
 	return out
 }
 

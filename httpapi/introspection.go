@@ -6,9 +6,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-const codeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+	"github.com/waldur-quotas/gateway/graph"
+)
 
 // introspectionGate refuses __schema and __type when introspection is off.
 // gqlgen's own switch (leaving out extension.Introspection) also disables the
@@ -26,10 +26,7 @@ func (introspectionGate) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (introspectionGate) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	if opCtx.Operation != nil && asksIntrospection(opCtx.Operation.SelectionSet, map[string]bool{}) {
-		return &gqlerror.Error{
-			Message:    "introspection is disabled on this server",
-			Extensions: map[string]any{"code": codeIntrospectionDisabled},
-		}
+		return graph.Coded(graph.CodeIntrospectionOff, "introspection is disabled on this server")
 	}
 	return nil
 }

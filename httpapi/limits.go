@@ -7,6 +7,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/waldur-quotas/gateway/graph"
 )
 
 // Limits protect a public endpoint from operations that cost far more than any
@@ -46,13 +48,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Codes of the limit errors.
-const (
-	codeDepthLimit   = "DEPTH_LIMIT_EXCEEDED"
-	codeAliasLimit   = "ALIAS_LIMIT_EXCEEDED"
-	codeComplexLimit = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's own code for its complexity extension
-)
-
 // shapeLimits rejects operations that are too deep or carry too many aliases,
 // after validation and before execution. Depth and aliases are not covered by
 // gqlgen's complexity: a narrow query can still nest or fan out.
@@ -75,10 +70,10 @@ func (l shapeLimits) MutateOperationContext(_ context.Context, opCtx *graphql.Op
 	var s shape
 	s.measure(opCtx.Operation.SelectionSet, 1, map[string]bool{})
 	if l.maxDepth > 0 && s.depth > l.maxDepth {
-		return limitError(codeDepthLimit, fmt.Sprintf("the operation is %d levels deep; the limit is %d", s.depth, l.maxDepth))
+		return graph.Coded(graph.CodeDepthLimit, fmt.Sprintf("the operation is %d levels deep; the limit is %d", s.depth, l.maxDepth))
 	}
 	if l.maxAliases > 0 && s.aliases > l.maxAliases {
-		return limitError(codeAliasLimit, fmt.Sprintf("the operation has %d aliased fields; the limit is %d", s.aliases, l.maxAliases))
+		return graph.Coded(graph.CodeAliasLimit, fmt.Sprintf("the operation has %d aliased fields; the limit is %d", s.aliases, l.maxAliases))
 	}
 	return nil
 }
@@ -118,8 +113,4 @@ func (s *shape) measure(set ast.SelectionSet, depth int, inFragment map[string]b
 			delete(inFragment, sel.Name)
 		}
 	}
-}
-
-func limitError(code, message string) *gqlerror.Error {
-	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
 }

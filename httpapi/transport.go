@@ -26,14 +26,6 @@ const (
 	mediaGraphQLResponse = "application/graphql-response+json"
 )
 
-// Codes of request errors raised by the HTTP layer itself.
-const (
-	codeBadRequest       = graph.CodeBadRequest
-	codeRequestTooLarge  = "REQUEST_TOO_LARGE"
-	codeTokenLimit       = "TOKEN_LIMIT_EXCEEDED"
-	codeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
-)
-
 // graphQLOverHTTP is the gqlgen transport for GET and POST, written to the
 // GraphQL-over-HTTP spec rather than gqlgen's defaults: a request that is not
 // GraphQL (bad JSON, wrong parameter types, no query) answers 400; a document
@@ -157,7 +149,7 @@ type wireParams struct {
 func (t graphQLOverHTTP) readParams(r *http.Request) (*graphql.RawParams, int, *gqlerror.Error) {
 	params, status, err := t.readRawParams(r)
 	if err == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		return nil, 0, codedError(codeBadRequest, "the request has no query; send {\"query\": \"...\"}")
+		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request has no query; send {\"query\": \"...\"}")
 	}
 	return params, status, err
 }
@@ -169,7 +161,7 @@ func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int
 		// server's header limit (1 MiB) would bound what GET hands the parser
 		// and the caches.
 		if int64(len(r.URL.RawQuery)) > t.maxBodyBytes {
-			return nil, http.StatusRequestURITooLong, codedError(codeRequestTooLarge,
+			return nil, http.StatusRequestURITooLong, graph.Coded(graph.CodeRequestTooLarge,
 				fmt.Sprintf("the query string is longer than %d bytes; send a large request with POST", t.maxBodyBytes))
 		}
 		q := r.URL.Query()
@@ -188,27 +180,27 @@ func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != mediaJSON && mt != mediaGraphQLResponse) {
 		return nil, http.StatusUnsupportedMediaType,
-			codedError(codeUnsupportedMedia, "send the request as Content-Type: application/json")
+			graph.Coded(graph.CodeUnsupportedMediaType, "send the request as Content-Type: application/json")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, t.maxBodyBytes+1))
 	if err != nil {
-		return nil, 0, codedError(codeBadRequest, "the request body could not be read")
+		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body could not be read")
 	}
 	if int64(len(body)) > t.maxBodyBytes {
 		return nil, http.StatusRequestEntityTooLarge,
-			codedError(codeRequestTooLarge, fmt.Sprintf("the request body is larger than %d bytes", t.maxBodyBytes))
+			graph.Coded(graph.CodeRequestTooLarge, fmt.Sprintf("the request body is larger than %d bytes", t.maxBodyBytes))
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, 0, codedError(codeBadRequest, "the request body is empty; send {\"query\": \"...\"}")
+		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body is empty; send {\"query\": \"...\"}")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&wire); err != nil {
-		return nil, 0, codedError(codeBadRequest, "the request body is not a JSON object with a query")
+		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body is not a JSON object with a query")
 	}
 	// Decode stops after the first value; anything but whitespace after it
 	// (another value, a stray bracket) makes the body malformed.
 	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
-		return nil, 0, codedError(codeBadRequest, "the request body holds more than one JSON value")
+		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body holds more than one JSON value")
 	}
 	params := &graphql.RawParams{}
 	if err := decodeString(wire.Query, "query", &params.Query); err != nil {
@@ -228,7 +220,7 @@ func decodeString(raw json.RawMessage, name string, dst *string) *gqlerror.Error
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		return codedError(codeBadRequest, name+" must be a string")
+		return graph.Coded(graph.CodeBadRequest, name+" must be a string")
 	}
 	return nil
 }
@@ -246,14 +238,10 @@ func decodeObjects(wire *wireParams, params *graphql.RawParams) *gqlerror.Error 
 		dec := json.NewDecoder(bytes.NewReader(p.raw))
 		dec.UseNumber() // keeps large integers exact until gqlgen coerces them
 		if err := dec.Decode(p.dst); err != nil || *p.dst == nil {
-			return codedError(codeBadRequest, p.name+" must be a JSON object")
+			return graph.Coded(graph.CodeBadRequest, p.name+" must be a JSON object")
 		}
 	}
 	return nil
-}
-
-func codedError(code, message string) *gqlerror.Error {
-	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
 }
 
 // isMutation reports whether a query document that failed to validate holds a
@@ -280,7 +268,7 @@ func relabelTokenLimit(errs gqlerror.List) {
 			if e.Extensions == nil {
 				e.Extensions = map[string]any{}
 			}
-			e.Extensions["code"] = codeTokenLimit
+			e.Extensions["code"] = graph.CodeTokenLimit
 		}
 	}
 }
@@ -296,7 +284,7 @@ func writeRequestError(w http.ResponseWriter, status int, list gqlerror.List) {
 // writeGETMutationError answers 405 to an operation other than a query sent
 // with GET.
 func writeGETMutationError(ctx context.Context, w http.ResponseWriter) {
-	list := gqlerror.List{codedError(codeBadRequest, "only queries may be sent with GET; use POST")}
+	list := gqlerror.List{graph.Coded(graph.CodeBadRequest, "only queries may be sent with GET; use POST")}
 	noteErrorCodes(ctx, list)
 	w.Header().Set("Allow", "POST")
 	writeRequestError(w, http.StatusMethodNotAllowed, list)
@@ -308,8 +296,7 @@ func writeGETMutationError(ctx context.Context, w http.ResponseWriter) {
 func noteErrorCodes(ctx context.Context, list gqlerror.List) {
 	if s := statsFrom(ctx); s != nil {
 		for _, e := range list {
-			code, _ := e.Extensions["code"].(string)
-			s.addErrorCode(cmp.Or(code, "UNKNOWN"))
+			s.addErrorCode(cmp.Or(graph.CodeOf(e), "UNKNOWN"))
 		}
 	}
 }
@@ -318,7 +305,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"` + graph.CodeInternal + `"}}]}`)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
