@@ -16,70 +16,87 @@ import (
 const unknownTotal = math.MaxInt32
 
 // connection answers one customerQuotas field with the fewest upstream calls its
-// selection allows: a HEAD when only the total matters, otherwise one or two
-// concurrent GETs planned by package paging, plus a HEAD first when the window
-// hangs from the end of the list (last without before).
+// selection allows, in four steps:
 //
-// A total carried by a cursor plans the window without asking for one; the GET's
-// X-Result-Count then confirms it. When the list changed in between (a stale
-// hint, or a 404 for a page that no longer exists) the window is planned once
-// more against the fresh total.
+//  1. total: a HEAD when the window hangs from the end of the list (last
+//     without before), when only the total matters, or when a cursor's total
+//     says the window is empty; otherwise that cursor's total (or none) stands
+//     in, and the GET's X-Result-Count confirms it;
+//  2. plan: one or two concurrent GETs, planned by package paging;
+//  3. fetch them;
+//  4. re-plan, at most once, when the answers prove the list changed since
+//     step 1 (a 404 for a page that no longer exists, or a total whose window
+//     the pages do not cover): plan again against what Waldur says now.
 func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs) (*model.CustomerQuotaConnection, error) {
 	if need.none() {
 		return &model.CustomerQuotaConnection{Edges: []*model.CustomerQuotaEdge{}, Nodes: []*model.CustomerQuota{}, PageInfo: &model.PageInfo{}}, nil
 	}
-	total, fresh := q.totalHint(), false
-	if q.args.NeedsTotal() || !need.rows {
-		n, err := r.Waldur.Count(ctx, q.quotaName, q.ordering)
-		if err != nil {
+	total, fresh, err := r.total(ctx, q, need)
+	if err != nil {
+		return nil, upstreamError(ctx, err)
+	}
+	w := paging.Resolve(q.args, total)
+	if !need.rows || w.Len() == 0 {
+		// total is fresh here: step 1 counts whenever a hint says "empty".
+		return q.build(w, nil, total, need), nil
+	}
+	f, err := r.fetch(ctx, q, plan(w, total, fresh))
+	if err == nil {
+		if fw := paging.Resolve(q.args, f.total); f.covers(fw) {
+			return q.build(fw, f.slice(fw), f.total, need), nil
+		}
+	} else if upstream.KindOf(err) != upstream.PageNotFound {
+		return nil, upstreamError(ctx, err)
+	}
+
+	// The list changed under the plan. The operation's memo still holds the
+	// answers just proven stale (the first total, the 404): ask Waldur itself.
+	ctx = upstream.Fresh(ctx)
+	total = f.total
+	if err != nil {
+		// A page past the end: the list shrank by an unknown number of rows.
+		if total, err = r.Waldur.Count(ctx, q.quotaName, q.ordering); err != nil {
 			return nil, upstreamError(ctx, err)
 		}
-		total, fresh = n, true
 	}
-	for attempt := 0; ; attempt++ {
-		w := paging.Resolve(q.args, total)
-		if !need.rows || w.Len() == 0 {
-			if !fresh {
-				// The hint says the window is empty; only a fresh total can say so.
-				n, err := r.Waldur.Count(ctx, q.quotaName, q.ordering)
-				if err != nil {
-					return nil, upstreamError(ctx, err)
-				}
-				total, fresh = n, true
-				continue
-			}
-			return q.build(w, nil, total, need), nil
-		}
+	w = paging.Resolve(q.args, total)
+	if w.Len() == 0 {
+		return q.build(w, nil, total, need), nil
+	}
+	if f, err = r.fetch(ctx, q, plan(w, total, true)); err != nil {
+		return nil, upstreamError(ctx, err)
+	}
+	fw := paging.Resolve(q.args, f.total)
+	if !f.covers(fw) {
+		// The list keeps changing under us: answer the window we fetched.
+		fw = w
+	}
+	return q.build(fw, f.slice(fw), f.total, need), nil
+}
+
+// total is step 1: the total to plan with, and whether Waldur has just said
+// so (fresh) or it is a cursor's hint, or unknownTotal.
+func (r *queryResolver) total(ctx context.Context, q quotaQuery, need needs) (total int, fresh bool, err error) {
+	hint := q.totalHint()
+	// A window hanging from the end cannot be placed without the total, a
+	// selection without rows wants nothing else, and only a fresh total may
+	// say a window is empty.
+	if q.args.NeedsTotal() || !need.rows || paging.Resolve(q.args, hint).Len() == 0 {
+		n, err := r.Waldur.Count(ctx, q.quotaName, q.ordering)
+		return n, true, err
+	}
+	return hint, false, nil
+}
+
+// plan is step 2: the requests for window w of a list of total rows.
+func plan(w paging.Window, total int, fresh bool) []paging.Request {
+	if !fresh {
 		// A hint may be stale: were the list longer by now, a page planned as
 		// the short last page would come back full, many times the rows
 		// wanted. Only a fresh total may plan such a page.
-		planTotal := total
-		if !fresh {
-			planTotal = max(total, unknownTotal)
-		}
-		reqs := paging.Plan(w, planTotal)
-		pages, got, err := r.fetch(ctx, q, reqs)
-		if upstream.KindOf(err) == upstream.PageNotFound && attempt == 0 {
-			// The list shrank below the plan; learn its size and plan again.
-			n, err := r.Waldur.Count(ctx, q.quotaName, q.ordering)
-			if err != nil {
-				return nil, upstreamError(ctx, err)
-			}
-			total, fresh = n, true
-			continue
-		}
-		if err != nil {
-			return nil, upstreamError(ctx, err)
-		}
-		if fw := paging.Resolve(q.args, got); covers(reqs, fw) || attempt > 0 {
-			if !covers(reqs, fw) {
-				// The list keeps changing under us: answer the window we fetched.
-				fw = w
-			}
-			return q.build(fw, paging.Slice(fw, reqs, pages), got, need), nil
-		}
-		total, fresh = got, true
+		total = max(total, unknownTotal)
 	}
+	return paging.Plan(w, total)
 }
 
 // totalHint is the total a cursor carried when it was issued, or unknownTotal.
@@ -93,37 +110,51 @@ func (q quotaQuery) totalHint() int {
 	return unknownTotal
 }
 
-// fetch runs a plan's requests concurrently and returns their rows in plan order
-// with the total the first answer reported.
-func (r *queryResolver) fetch(ctx context.Context, q quotaQuery, reqs []paging.Request) ([][]upstream.Row, int, error) {
-	pages := make([][]upstream.Row, len(reqs))
+// fetched is what one plan brought: its requests, the rows each returned,
+// and the total the first answer reported.
+type fetched struct {
+	reqs  []paging.Request
+	pages [][]upstream.Row
+	total int
+}
+
+// covers reports whether the requested pages span window w.
+func (f fetched) covers(w paging.Window) bool {
+	if w.Len() == 0 {
+		return true
+	}
+	first, last := f.reqs[0], f.reqs[len(f.reqs)-1]
+	return first.Offset() <= w.Start && w.End <= last.Offset()+last.PageSize
+}
+
+// slice returns the fetched rows of window w, in order.
+func (f fetched) slice(w paging.Window) []upstream.Row {
+	return paging.Slice(w, f.reqs, f.pages)
+}
+
+// fetch is step 3: it runs a plan's requests concurrently.
+func (r *queryResolver) fetch(ctx context.Context, q quotaQuery, reqs []paging.Request) (fetched, error) {
+	f := fetched{reqs: reqs, pages: make([][]upstream.Row, len(reqs))}
 	totals := make([]int, len(reqs))
 	get := func(ctx context.Context, i int) error {
 		p, err := r.Waldur.List(ctx, upstream.PageRequest{
 			QuotaName: q.quotaName, Ordering: q.ordering, Page: reqs[i].Page, PageSize: reqs[i].PageSize,
 		})
-		pages[i], totals[i] = p.Rows, p.Total
+		f.pages[i], totals[i] = p.Rows, p.Total
 		return err
 	}
+	var err error
 	if len(reqs) == 1 {
-		err := get(ctx, 0)
-		return pages, totals[0], err
+		err = get(ctx, 0)
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		for i := range reqs {
+			g.Go(func() error { return get(gctx, i) })
+		}
+		err = g.Wait()
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	for i := range reqs {
-		g.Go(func() error { return get(gctx, i) })
-	}
-	err := g.Wait()
-	return pages, totals[0], err
-}
-
-// covers reports whether the requested pages span window w.
-func covers(reqs []paging.Request, w paging.Window) bool {
-	if w.Len() == 0 {
-		return true
-	}
-	first, last := reqs[0], reqs[len(reqs)-1]
-	return first.Offset() <= w.Start && w.End <= last.Offset()+last.PageSize
+	f.total = totals[0]
+	return f, err
 }
 
 // build assembles the connection for window w of a list of total rows. rows is

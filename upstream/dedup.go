@@ -21,6 +21,28 @@ func memoFrom(ctx context.Context) *memo {
 	return m
 }
 
+type freshKey struct{}
+
+// Fresh returns a context in which the operation's memo no longer answers with
+// a call made before Fresh: a caller whose plan has proven the list changed (a
+// page past its end, a total the pages contradict) must hear Waldur again, not
+// the stale total or the cached 404 once more. Calls made after Fresh, under
+// any context of the operation, are shared as usual, so aliases re-planning
+// together still cost one request each.
+func Fresh(ctx context.Context) context.Context {
+	m := memoFrom(ctx)
+	if m == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, freshKey{}, m.nextEpoch())
+}
+
+// notBefore is the oldest epoch whose calls may answer a caller with ctx.
+func notBefore(ctx context.Context) uint64 {
+	e, _ := ctx.Value(freshKey{}).(uint64)
+	return e
+}
+
 // callKey names an upstream request. The credential is part of it so that even a
 // misplaced memo could not serve one caller's rows to another.
 type callKey struct {
@@ -35,6 +57,8 @@ type memoCall struct {
 	done chan struct{}
 	page Page
 	err  error
+	// epoch is the memo's epoch when the call was made; see Fresh.
+	epoch uint64
 	// abandoned: the call failed because its owner's context ended (say, the
 	// owner's sibling request failed and cancelled it). That says nothing of
 	// the request itself, so waiters whose own context is live make it again.
@@ -44,13 +68,22 @@ type memoCall struct {
 type memo struct {
 	mu    sync.Mutex
 	calls map[callKey]*memoCall
+	epoch uint64 // advanced by each Fresh
+}
+
+func (m *memo) nextEpoch() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.epoch++
+	return m.epoch
 }
 
 // do returns the result of the call named key, performing it with fn unless
-// an identical call has been made, or is under way, in this operation.
-func (m *memo) do(ctx context.Context, key callKey, fn func(context.Context) (Page, error)) (Page, error) {
+// an identical call has been made, or is under way, in this operation (and,
+// under Fresh, since then). fn is given the epoch its result belongs to.
+func (m *memo) do(ctx context.Context, key callKey, fn func(context.Context, uint64) (Page, error)) (Page, error) {
 	for {
-		call, owner := m.start(key)
+		call, owner := m.start(key, notBefore(ctx))
 		if !owner {
 			select {
 			case <-call.done:
@@ -62,7 +95,7 @@ func (m *memo) do(ctx context.Context, key callKey, fn func(context.Context) (Pa
 			}
 			return call.page, call.err
 		}
-		call.page, call.err = fn(ctx)
+		call.page, call.err = fn(ctx, call.epoch)
 		if call.err != nil && ctx.Err() != nil {
 			call.abandoned = true
 			m.forget(key, call)
@@ -72,14 +105,15 @@ func (m *memo) do(ctx context.Context, key callKey, fn func(context.Context) (Pa
 	}
 }
 
-// start returns the call for key and whether the caller must perform it.
-func (m *memo) start(key callKey) (*memoCall, bool) {
+// start returns the call for key and whether the caller must perform it. A
+// call older than notBefore is replaced (its own waiters still get its result).
+func (m *memo) start(key callKey, notBefore uint64) (*memoCall, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if call, ok := m.calls[key]; ok {
+	if call, ok := m.calls[key]; ok && call.epoch >= notBefore {
 		return call, false
 	}
-	call := &memoCall{done: make(chan struct{})}
+	call := &memoCall{done: make(chan struct{}), epoch: m.epoch}
 	m.calls[key] = call
 	return call, true
 }
@@ -95,30 +129,31 @@ func (m *memo) forget(key callKey, call *memoCall) {
 
 func (m *memo) list(ctx context.Context, c *Client, req PageRequest) (Page, error) {
 	key := callKey{c.authorization(ctx), req.QuotaName, req.Ordering, req.Page, req.PageSize}
-	return m.do(ctx, key, func(ctx context.Context) (Page, error) {
+	return m.do(ctx, key, func(ctx context.Context, epoch uint64) (Page, error) {
 		page, err := c.list(ctx, req)
 		if err == nil {
-			m.remember(callKey{key.authorization, req.QuotaName, req.Ordering, 0, 0}, page.Total)
+			m.remember(callKey{key.authorization, req.QuotaName, req.Ordering, 0, 0}, page.Total, epoch)
 		}
 		return page, err
 	})
 }
 
-// remember records a total learnt from a GET, unless a HEAD is already under way.
-func (m *memo) remember(key callKey, total int) {
+// remember records a total learnt from a GET of the given epoch, unless a HEAD
+// of that epoch or a later one is already recorded or under way.
+func (m *memo) remember(key callKey, total int, epoch uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.calls[key]; ok {
+	if call, ok := m.calls[key]; ok && call.epoch >= epoch {
 		return
 	}
-	call := &memoCall{done: make(chan struct{}), page: Page{Total: total}}
+	call := &memoCall{done: make(chan struct{}), page: Page{Total: total}, epoch: epoch}
 	close(call.done)
 	m.calls[key] = call
 }
 
 func (m *memo) count(ctx context.Context, c *Client, quotaName string, ordering Ordering) (int, error) {
 	key := callKey{c.authorization(ctx), quotaName, ordering, 0, 0}
-	page, err := m.do(ctx, key, func(ctx context.Context) (Page, error) {
+	page, err := m.do(ctx, key, func(ctx context.Context, _ uint64) (Page, error) {
 		total, err := c.count(ctx, quotaName, ordering)
 		return Page{Total: total}, err
 	})
