@@ -1,11 +1,17 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
@@ -141,5 +147,112 @@ func TestAliasedLastOverAShrinkingList(t *testing.T) {
 				t.Errorf("%d customers losing %d, alias %s: %s", customers, lost, alias, problem)
 			}
 		}
+	}
+}
+
+// rawReply is a fault that writes an HTTP/1.1 answer byte by byte on the
+// hijacked connection, then ends it with end: Waldur (or a proxy) failing in
+// the middle of an answer it had begun.
+func rawReply(head string, body []byte, end func(net.Conn)) func(http.ResponseWriter, *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		_, _ = conn.Write([]byte(strings.ReplaceAll(head, "\n", "\r\n") + "\r\n"))
+		_, _ = conn.Write(body)
+		end(conn)
+		return true
+	}
+}
+
+func closeConn(c net.Conn) { _ = c.Close() }
+
+// resetConn closes with an RST rather than a FIN: a connection reset by peer.
+func resetConn(c net.Conn) {
+	if tcp, ok := c.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = c.Close()
+}
+
+// stall sends a 200 and the start of its body, then nothing until the
+// gateway gives up (or a bound that proves the test does not hang).
+func stall(start string) func(http.ResponseWriter, *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Result-Count", "40")
+		w.Header().Set("Content-Length", "4000")
+		_, _ = io.WriteString(w, start)
+		_ = http.NewResponseController(w).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+		return true
+	}
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// An answer that breaks off after its status line is reported as such, with
+// the status Waldur had sent: not as a Waldur that could not be reached.
+func TestBrokenUpstreamBody(t *testing.T) {
+	rows := `[` + strings.Repeat(`{"customer_name":"Acme","customer_abbreviation":"AC","value":1},`, 4) +
+		`{"customer_name":"Acme","customer_abbreviation":"AC","value":1}]`
+	whole := gzipped(t, rows)
+	const jsonHead = "HTTP/1.1 200 OK\nContent-Type: application/json\nX-Result-Count: 40\n"
+	cases := []struct {
+		name  string
+		fault func(http.ResponseWriter, *http.Request) bool
+		code  string
+		says  string
+		opts  []harnessOption
+	}{
+		{"truncated after a 200", rawReply(jsonHead+"Content-Length: 4000\n", []byte(rows[:40]), closeConn),
+			"UPSTREAM_UNAVAILABLE", "broke off", nil},
+		{"reset mid-body", rawReply(jsonHead+"Content-Length: 4000\n", []byte(rows[:40]), resetConn),
+			"UPSTREAM_UNAVAILABLE", "broke off", nil},
+		{"gzip cut short", rawReply(jsonHead+"Content-Encoding: gzip\nContent-Length: 4000\n", whole[:len(whole)/2], closeConn),
+			"UPSTREAM_UNAVAILABLE", "broke off", nil},
+		{"bad gzip", rawReply(jsonHead+fmt.Sprintf("Content-Encoding: gzip\nContent-Length: %d\n", len(rows)), []byte(rows), closeConn),
+			"UPSTREAM_BAD_RESPONSE", "gzip", nil},
+		{"stalls mid-body", stall(rows[:40]), "UPSTREAM_UNAVAILABLE", "broke off",
+			[]harnessOption{withUpstreamTimeout(300 * time.Millisecond)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.opts...)
+			h.setFault(tc.fault)
+			r := h.post("Token "+demoStaff, connectionQuery, map[string]any{"q": "os_storage_size", "first": 5})
+			if len(r.Errors) != 1 {
+				t.Fatalf("status %d, errors %+v, want one", r.Status, r.Errors)
+			}
+			e := r.Errors[0]
+			if r.code() != tc.code {
+				t.Errorf("code %q, want %q", r.code(), tc.code)
+			}
+			if got, _ := e.Extensions["upstreamStatus"].(float64); got != 200 {
+				t.Errorf("extensions.upstreamStatus = %v, want 200", e.Extensions["upstreamStatus"])
+			}
+			if !strings.Contains(e.Message, tc.says) || !strings.Contains(e.Message, "200") {
+				t.Errorf("message %q, want it to say %q and name HTTP 200", e.Message, tc.says)
+			}
+			for _, leak := range []string{"reached", "127.0.0.1", "EOF", "reset by peer", "Acme", h.waldur.URL} {
+				if strings.Contains(e.Message, leak) {
+					t.Errorf("message %q contains %q", e.Message, leak)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,8 @@
 package upstream
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -226,14 +228,8 @@ func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, pag
 	case err != nil && ctx.Err() != nil:
 		// The caller went away or ran out of time: not Waldur's fault.
 		return fmt.Errorf("waldur request abandoned: %w", ctx.Err())
-	case err != nil && reqCtx.Err() != nil:
-		return newError(Unavailable, 0, stripURL(err), "Waldur did not answer within %s", c.timeout)
 	case err != nil:
-		var netErr net.Error
-		if errors.As(err, &netErr) && netErr.Timeout() {
-			return newError(Unavailable, 0, stripURL(err), "Waldur did not answer within %s", c.timeout)
-		}
-		return newError(Unavailable, 0, stripURL(err), "Waldur could not be reached")
+		return c.brokenExchange(status, err, reqCtx.Err() != nil || isTimeout(err))
 	}
 	switch {
 	case status == http.StatusOK:
@@ -264,6 +260,34 @@ func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, pag
 		return newError(Unavailable, status, nil, "Waldur is unavailable (HTTP %d); try again later", status)
 	}
 	return newError(BadResponse, status, nil, "Waldur answered with unexpected HTTP status %d", status)
+}
+
+// brokenExchange reports a request whose answer never arrived in full. status
+// is what Waldur had sent before the failure, 0 when no answer began.
+//
+// A break (no connection, a connection closed or reset, a timeout), before or
+// in the middle of the body, is transient: Unavailable, so that clients retry.
+// A body whose gzip encoding is corrupt arrived whole and would arrive the same
+// again: BadResponse, like malformed JSON.
+func (c *Client) brokenExchange(status int, err error, timedOut bool) *Error {
+	cause := stripURL(err)
+	var corrupt flate.CorruptInputError
+	switch {
+	case status == 0 && timedOut:
+		return newError(Unavailable, 0, cause, "Waldur did not answer within %s", c.timeout)
+	case status == 0:
+		return newError(Unavailable, 0, cause, "Waldur could not be reached")
+	case errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt):
+		return newError(BadResponse, status, cause, "Waldur's answer (HTTP %d) is not valid gzip", status)
+	case timedOut:
+		return newError(Unavailable, status, cause, "Waldur's answer (HTTP %d) broke off: it did not arrive in full within %s", status, c.timeout)
+	}
+	return newError(Unavailable, status, cause, "Waldur's answer (HTTP %d) broke off before it was complete; try again", status)
+}
+
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
 }
 
 // stripURL drops the URL from a transport error: the cause stays useful in
