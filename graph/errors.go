@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -36,7 +35,7 @@ func upstreamError(ctx context.Context, err error) error {
 	}
 	ext := map[string]any{"code": codeOf(ue.Kind)}
 	if ue.Kind == upstream.RateLimited && ue.RetryAfter > 0 {
-		ext["retryAfter"] = int(ue.RetryAfter.Round(time.Second) / time.Second)
+		ext["retryAfter"] = ue.RetryAfterSeconds()
 	}
 	if ue.Status != 0 {
 		ext["upstreamStatus"] = ue.Status

@@ -256,3 +256,27 @@ func TestBrokenUpstreamBody(t *testing.T) {
 		})
 	}
 }
+
+// A Retry-After beyond any integer type is capped at a day, and reported.
+func TestRetryAfterBeyondTheIntegerRange(t *testing.T) {
+	h := newHarness(t)
+	h.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Retry-After", "99999999999999999999")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	})
+	r := h.post("Token "+demoStaff, connectionQuery, map[string]any{"q": "os_storage_size", "first": 5})
+	if r.code() != "RATE_LIMITED" || len(r.Errors) != 1 {
+		t.Fatalf("status %d, errors %+v, want one RATE_LIMITED", r.Status, r.Errors)
+	}
+	e := r.Errors[0]
+	if got, ok := e.Extensions["retryAfter"].(float64); !ok || got != 86400 {
+		t.Errorf("extensions.retryAfter = %v, want 86400 (a day)", e.Extensions["retryAfter"])
+	}
+	if !strings.Contains(e.Message, "86400 s") {
+		t.Errorf("message %q disagrees with retryAfter 86400", e.Message)
+	}
+	if got, _ := e.Extensions["upstreamStatus"].(float64); got != 429 {
+		t.Errorf("extensions.upstreamStatus = %v, want 429", e.Extensions["upstreamStatus"])
+	}
+}

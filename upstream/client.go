@@ -253,7 +253,7 @@ func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, pag
 		e := newError(RateLimited, status, nil, "Waldur is rate limiting requests; try again later")
 		e.RetryAfter = retryAfter(resp.Header().Get("Retry-After"), time.Now())
 		if e.RetryAfter > 0 {
-			e.message = fmt.Sprintf("Waldur is rate limiting requests; try again in %d s", int(e.RetryAfter.Round(time.Second)/time.Second))
+			e.message = fmt.Sprintf("Waldur is rate limiting requests; try again in %d s", e.RetryAfterSeconds())
 		}
 		return e
 	case status >= 500:
@@ -325,15 +325,20 @@ const MaxResultCount = 1_000_000_000
 
 // retryAfter reads a Retry-After header, in seconds or as an HTTP date.
 func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
 	if h == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
-		if s < 0 {
-			return 0
-		}
+	s, err := strconv.Atoi(h)
+	switch {
+	case err == nil && s < 0:
+		return 0
+	case err == nil:
 		// Clamped before multiplying: a huge value would overflow Duration.
 		return time.Duration(min(s, int(maxRetryAfter/time.Second))) * time.Second
+	case errors.Is(err, strconv.ErrRange) && h[0] != '-':
+		// More seconds than an int holds is still a number of seconds: the longest wait.
+		return maxRetryAfter
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {
 		return min(t.Sub(now).Round(time.Second), maxRetryAfter)

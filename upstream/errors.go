@@ -66,6 +66,10 @@ func (e *Error) Error() string { return e.message }
 
 func (e *Error) Unwrap() error { return e.cause }
 
+// RetryAfterSeconds is RetryAfter in whole seconds, as the message and the
+// GraphQL error's extensions both state it.
+func (e *Error) RetryAfterSeconds() int { return int(e.RetryAfter.Round(time.Second) / time.Second) }
+
 // KindOf returns the Kind of an upstream error anywhere in err's chain, 0 if none.
 func KindOf(err error) Kind {
 	var ue *Error
