@@ -41,29 +41,39 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 		return q.build(w, nil, total, need), nil
 	}
 	f, err := r.fetch(ctx, q, plan(w, total, fresh))
-	if err == nil {
-		if fw := paging.Resolve(q.args, f.total); f.covers(fw) {
-			return q.build(fw, f.slice(fw), f.total, need), nil
-		}
-	} else if upstream.KindOf(err) != upstream.PageNotFound {
+	switch {
+	case upstream.KindOf(err) == upstream.PageNotFound:
+		// A page past the end: the list shrank by an unknown number of rows.
+		return r.replan(ctx, q, need, 0, false)
+	case err != nil:
 		return nil, upstreamError(ctx, err)
 	}
+	fw := paging.Resolve(q.args, f.total)
+	if !f.covers(fw) {
+		// The list changed size, and the window it makes now lies beyond the pages.
+		return r.replan(ctx, q, need, f.total, true)
+	}
+	return q.build(fw, f.slice(fw), f.total, need), nil
+}
 
-	// The list changed under the plan. The operation's memo still holds the
-	// answers just proven stale (the first total, the 404): ask Waldur itself.
+// replan is step 4: plan and fetch once more, against total when known, else
+// against a fresh count. It answers even if the list changed yet again.
+func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, total int, known bool) (*model.CustomerQuotaConnection, error) {
+	// The operation's memo still holds the answers just proven stale (the
+	// first total, the 404): ask Waldur itself.
 	ctx = upstream.Fresh(ctx)
-	total = f.total
-	if err != nil {
-		// A page past the end: the list shrank by an unknown number of rows.
+	if !known {
+		var err error
 		if total, err = r.Waldur.Count(ctx, q.quotaName, q.ordering); err != nil {
 			return nil, upstreamError(ctx, err)
 		}
 	}
-	w = paging.Resolve(q.args, total)
+	w := paging.Resolve(q.args, total)
 	if w.Len() == 0 {
 		return q.build(w, nil, total, need), nil
 	}
-	if f, err = r.fetch(ctx, q, plan(w, total, true)); err != nil {
+	f, err := r.fetch(ctx, q, plan(w, total, true))
+	if err != nil {
 		return nil, upstreamError(ctx, err)
 	}
 	fw := paging.Resolve(q.args, f.total)
