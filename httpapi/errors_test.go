@@ -21,12 +21,6 @@ import (
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
 
-// withClientOptions adds options to the upstream client the harness builds
-// (after the harness's own, so they win).
-func withClientOptions(opts ...upstream.Option) harnessOption {
-	return func(c *harnessConfig) { c.clientOptions = append(c.clientOptions, opts...) }
-}
-
 // totalQuery asks for the total only, which the gateway answers with a HEAD.
 const totalQuery = `query T($q: String!) { customerQuotas(quotaName: $q) { totalCount } }`
 
@@ -639,8 +633,8 @@ func TestValidationEdgesAccepted(t *testing.T) {
 func TestControlCharacterInAuthorization(t *testing.T) {
 	h := newHarness(t)
 	for _, bad := range []string{"Token SECRET-abc123\x01", "Token SECRET-abc123\x7f", "Token \x00SECRET-abc123"} {
-		req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", strings.NewReader(`{"query":"{__typename}"}`))
-		req.Header.Set("Content-Type", "application/json")
+		req := h.request(http.MethodPost, "/query", `{"query":"{__typename}"}`)
+		req.Header.Set("Content-Type", mediaJSON)
 		req.Header.Set("Authorization", bad)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -59,9 +58,7 @@ func TestRequestLogLine(t *testing.T) {
 		t.Errorf("validation error: %v", rec)
 	}
 
-	req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", strings.NewReader(`{"query": 1}`))
-	req.Header.Set("Content-Type", "application/json")
-	h.do(req)
+	h.postRaw("", `{"query": 1}`)
 	if rec := requestLine(); codes(rec) != "BAD_REQUEST" || rec["status"] != 400.0 {
 		t.Errorf("request error: %v", rec)
 	}
