@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bufio"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -421,22 +420,10 @@ type logLine struct {
 	ErrorCodes    []string `json:"error_codes"`
 }
 
+// requestLines are the one-per-request lines among logs.
 func requestLines(t *testing.T, logs string) []logLine {
 	t.Helper()
-	var out []logLine
-	for _, raw := range strings.Split(strings.TrimSpace(logs), "\n") {
-		if raw == "" {
-			continue
-		}
-		var l logLine
-		if err := json.Unmarshal([]byte(raw), &l); err != nil {
-			t.Fatalf("log line is not JSON: %q", raw)
-		}
-		if l.Msg == "request" {
-			out = append(out, l)
-		}
-	}
-	return out
+	return logRecords[logLine](t, logs, "request")
 }
 
 func intOrMissing(p *int) string {

@@ -352,6 +352,33 @@ func (h *harness) wantNoUpstreamCalls(t testing.TB, what string) {
 	}
 }
 
+// logRecords decodes each line of logs (the gateway's JSON log, as in h.logs)
+// whose msg is msg into a T, failing t when a line is not JSON.
+func logRecords[T any](t testing.TB, logs, msg string) []T {
+	t.Helper()
+	var out []T
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if line == "" {
+			continue
+		}
+		var head struct {
+			Msg string `json:"msg"`
+		}
+		if err := json.Unmarshal([]byte(line), &head); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if head.Msg != msg {
+			continue
+		}
+		var rec T
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
 // connection is the JSON shape of a customerQuotas answer.
 type connection struct {
 	TotalCount int `json:"totalCount"`
