@@ -21,8 +21,8 @@ func persisted(hash string) map[string]any {
 }
 
 // apqPost sends an APQ request: the query is left out when "".
-func apqPost(t *testing.T, base, query, hash string, vars map[string]any) gwReply {
-	t.Helper()
+func apqPost(h *harness, query, hash string, vars map[string]any) gqlResponse {
+	h.t.Helper()
 	params := map[string]any{"extensions": persisted(hash)}
 	if query != "" {
 		params["query"] = query
@@ -32,22 +32,22 @@ func apqPost(t *testing.T, base, query, hash string, vars map[string]any) gwRepl
 	}
 	body, err := json.Marshal(params)
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	return gwPost(t, base, "", string(body))
+	return h.postRaw("", string(body))
 }
 
-func apqGet(t *testing.T, base, accept, hash string, vars string) gwReply {
-	t.Helper()
+func apqGet(h *harness, accept, hash string, vars string) gqlResponse {
+	h.t.Helper()
 	ext, _ := json.Marshal(persisted(hash))
 	p := url.Values{"extensions": {string(ext)}}
 	if vars != "" {
 		p.Set("variables", vars)
 	}
-	return getQuery(t, base, accept, p)
+	return h.get(accept, p)
 }
 
-func wantNotFound(t *testing.T, r gwReply, status int) {
+func wantNotFound(t *testing.T, r gqlResponse, status int) {
 	t.Helper()
 	wantRefused(t, r, status, "PERSISTED_QUERY_NOT_FOUND")
 	if len(r.Errors) == 1 && r.Errors[0].Message != "PersistedQueryNotFound" {
@@ -55,49 +55,36 @@ func wantNotFound(t *testing.T, r gwReply, status int) {
 	}
 }
 
-func totalCountOf(t *testing.T, r gwReply) int {
-	t.Helper()
-	var data struct {
-		CustomerQuotas struct {
-			TotalCount int `json:"totalCount"`
-		} `json:"customerQuotas"`
-	}
-	if err := json.Unmarshal(r.Data, &data); err != nil {
-		t.Fatalf("decode %s: %v", r.Data, err)
-	}
-	return data.CustomerQuotas.TotalCount
-}
-
 func TestAutomaticPersistedQueries(t *testing.T) {
-	gw, calls := newCountingGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	const query = `query APQ($n: Int) { customerQuotas(quotaName: "os_storage_size", first: $n) { totalCount nodes { customerName } } }`
 	hash := sha256Hex(query)
 	vars := map[string]any{"n": 2}
 
 	// The first optimistic attempt: the hash is unknown.
-	wantNotFound(t, apqPost(t, gw.URL, "", hash, vars), http.StatusOK)
-	wantNotFound(t, apqGet(t, gw.URL, mediaGQL, hash, `{"n": 2}`), http.StatusBadRequest)
-	if n := calls.Load(); n != 0 {
+	wantNotFound(t, apqPost(h, "", hash, vars), http.StatusOK)
+	wantNotFound(t, apqGet(h, mediaGQL, hash, `{"n": 2}`), http.StatusBadRequest)
+	if n := len(h.takeCalls()); n != 0 {
 		t.Fatalf("an unknown hash made %d upstream requests", n)
 	}
 
 	// The retry with the query registers it and answers.
-	r := apqPost(t, gw.URL, query, hash, vars)
+	r := apqPost(h, query, hash, vars)
 	wantData(t, r)
-	if got := totalCountOf(t, r); got != 300 {
+	if got := r.customerQuotas(t).TotalCount; got != 300 {
 		t.Errorf("totalCount %d, want 300", got)
 	}
 
 	// From now on the hash alone is enough, over POST and GET.
-	r = apqPost(t, gw.URL, "", hash, vars)
+	r = apqPost(h, "", hash, vars)
 	wantData(t, r)
-	if got := totalCountOf(t, r); got != 300 {
+	if got := r.customerQuotas(t).TotalCount; got != 300 {
 		t.Errorf("POST by hash: totalCount %d", got)
 	}
 	for _, accept := range []string{mediaGQL, mediaJSON} {
-		r = apqGet(t, gw.URL, accept, hash, `{"n": 1}`)
+		r = apqGet(h, accept, hash, `{"n": 1}`)
 		wantData(t, r)
-		if got := totalCountOf(t, r); got != 300 {
+		if got := r.customerQuotas(t).TotalCount; got != 300 {
 			t.Errorf("GET by hash: totalCount %d", got)
 		}
 		if r.Header.Get("Cache-Control") != "no-store" {
@@ -106,16 +93,16 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	}
 
 	// A hash registered for one query is not another's.
-	wantNotFound(t, apqPost(t, gw.URL, "", sha256Hex(query+" "), vars), http.StatusOK)
+	wantNotFound(t, apqPost(h, "", sha256Hex(query+" "), vars), http.StatusOK)
 }
 
 func TestAPQWrongHashRefused(t *testing.T) {
-	gw, calls := newCountingGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	const query = `{ customerQuotas(quotaName: "os_storage_size", first: 1) { totalCount } }`
 	other := sha256Hex(`{ __typename }`)
 	for _, accept := range []string{"", mediaGQL} {
 		body, _ := json.Marshal(map[string]any{"query": query, "extensions": persisted(other)})
-		r := gwPost(t, gw.URL, accept, string(body))
+		r := h.postRaw(accept, string(body))
 		status := http.StatusOK
 		if accept == mediaGQL {
 			status = http.StatusBadRequest
@@ -124,16 +111,14 @@ func TestAPQWrongHashRefused(t *testing.T) {
 			t.Errorf("Accept %q: %s", accept, r)
 		}
 	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("a wrong hash made %d upstream requests", n)
-	}
+	h.wantNoUpstreamCalls(t, "a wrong hash")
 	// The mismatched pair registered nothing under either hash.
-	wantNotFound(t, apqPost(t, gw.URL, "", other, nil), http.StatusOK)
-	wantNotFound(t, apqPost(t, gw.URL, "", sha256Hex(query), nil), http.StatusOK)
+	wantNotFound(t, apqPost(h, "", other, nil), http.StatusOK)
+	wantNotFound(t, apqPost(h, "", sha256Hex(query), nil), http.StatusOK)
 
 	t.Run("carries a code", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"query": query, "extensions": persisted(other)})
-		r := gwPost(t, gw.URL, "", string(body))
+		r := h.postRaw("", string(body))
 		if r.code() == "" || r.code() == "INTERNAL_SERVER_ERROR" {
 			t.Fatalf("the APQ hash-mismatch error (gqlgen's, raised before parsing) is the client's mistake "+
 				"but carries code %q; want a request-error code such as BAD_REQUEST: %s", r.code(), r)
@@ -145,12 +130,12 @@ func TestAPQWrongHashRefused(t *testing.T) {
 }
 
 func TestAPQBadExtension(t *testing.T) {
-	gw := newConfiguredGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	for _, ext := range []string{
 		`{"persistedQuery": {"version": 2, "sha256Hash": "00"}}`,
 		`{"persistedQuery": "x"}`,
 	} {
-		r := gwPost(t, gw.URL, mediaGQL, `{"extensions": `+ext+`}`)
+		r := h.postRaw(mediaGQL, `{"extensions": `+ext+`}`)
 		if r.Status != http.StatusBadRequest || r.hasData() || len(r.Errors) != 1 {
 			t.Errorf("%s: want a 400 request error, got %s", ext, r)
 		}
@@ -158,26 +143,26 @@ func TestAPQBadExtension(t *testing.T) {
 }
 
 func TestAPQCacheIsBounded(t *testing.T) {
-	gw := newConfiguredGateway(t, func(c *httpapi.Config) { c.APQCacheSize = 2 })
+	h := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) { c.APQCacheSize = 2 }))
 	queries := []string{
 		`{ customerQuotas(quotaName: "os_storage_size", first: 1) { totalCount } }`,
 		`{ customerQuotas(quotaName: "os_cpu_count", first: 1) { totalCount } }`,
 		`{ customerQuotas(quotaName: "os_ram_size", first: 1) { totalCount } }`,
 	}
 	for _, q := range queries[:2] {
-		wantData(t, apqPost(t, gw.URL, q, sha256Hex(q), nil))
+		wantData(t, apqPost(h, q, sha256Hex(q), nil))
 	}
 	// Both fit.
 	for _, q := range queries[:2] {
-		wantData(t, apqPost(t, gw.URL, "", sha256Hex(q), nil))
+		wantData(t, apqPost(h, "", sha256Hex(q), nil))
 	}
 	// A third evicts the least recently used: the first.
-	wantData(t, apqPost(t, gw.URL, queries[2], sha256Hex(queries[2]), nil))
-	wantNotFound(t, apqPost(t, gw.URL, "", sha256Hex(queries[0]), nil), http.StatusOK)
+	wantData(t, apqPost(h, queries[2], sha256Hex(queries[2]), nil))
+	wantNotFound(t, apqPost(h, "", sha256Hex(queries[0]), nil), http.StatusOK)
 	for _, q := range queries[1:] {
-		wantData(t, apqPost(t, gw.URL, "", sha256Hex(q), nil))
+		wantData(t, apqPost(h, "", sha256Hex(q), nil))
 	}
 	// Registering the first again works as at the start.
-	wantData(t, apqPost(t, gw.URL, queries[0], sha256Hex(queries[0]), nil))
-	wantData(t, apqPost(t, gw.URL, "", sha256Hex(queries[0]), nil))
+	wantData(t, apqPost(h, queries[0], sha256Hex(queries[0]), nil))
+	wantData(t, apqPost(h, "", sha256Hex(queries[0]), nil))
 }

@@ -32,8 +32,8 @@ func BenchmarkFirstPage(b *testing.B) {
 		body, _ := json.Marshal(map[string]string{"query": tc.query})
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
+				req := h.request(http.MethodPost, "/query", string(body))
+				req.Header.Set("Content-Type", mediaJSON)
 				req.Header.Set("Authorization", "Token "+demoStaff)
 				drain(b, client, req, []byte(`"errors"`))
 			}

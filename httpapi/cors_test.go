@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,28 +10,14 @@ import (
 
 const appOrigin = "http://app.example"
 
-func withOrigins(origins ...string) func(*httpapi.Config) {
-	return func(c *httpapi.Config) { c.CORSAllowedOrigins = origins }
+func withOrigins(origins ...string) harnessOption {
+	return withConfig(func(c *httpapi.Config) { c.CORSAllowedOrigins = origins })
 }
 
-// rawResponse sends req and returns the answer with its body read.
-func rawResponse(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
-}
-
-func preflight(t *testing.T, base, origin, method, headers string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodOptions, base+"/query", nil)
+// preflight sends OPTIONS /query; its answer need not be JSON.
+func preflight(h *harness, origin, method, headers string) gqlResponse {
+	h.t.Helper()
+	req := h.request(http.MethodOptions, "/query", "")
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}
@@ -42,18 +27,16 @@ func preflight(t *testing.T, base, origin, method, headers string) (*http.Respon
 	if headers != "" {
 		req.Header.Set("Access-Control-Request-Headers", headers)
 	}
-	return rawResponse(t, req)
+	return h.raw(req)
 }
 
-func corsPost(t *testing.T, base, origin string) gwReply {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(`{"query": "{ customerQuotas(quotaName: \"os_storage_size\", first: 1) { totalCount } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Token "+demoStaff)
+func corsPost(h *harness, origin string) gqlResponse {
+	h.t.Helper()
+	req := h.postRequest("Token "+demoStaff, `{ customerQuotas(quotaName: "os_storage_size", first: 1) { totalCount } }`, nil)
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}
-	return gwSend(t, req)
+	return h.do(req)
 }
 
 // headerList splits a comma-separated header into lower-cased items.
@@ -89,12 +72,12 @@ func corsHeaders(h http.Header) []string {
 }
 
 func TestCORSAllowedOrigin(t *testing.T) {
-	gw, calls := newCountingGateway(t, withOrigins(appOrigin))
+	h := newHarness(t, withDefaultToken(demoStaff), withOrigins(appOrigin))
 
 	t.Run("preflight", func(t *testing.T) {
-		resp, body := preflight(t, gw.URL, appOrigin, http.MethodPost, "authorization, content-type")
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			t.Errorf("preflight status %d: %s", resp.StatusCode, body)
+		resp := preflight(h, appOrigin, http.MethodPost, "authorization, content-type")
+		if resp.Status < 200 || resp.Status > 299 {
+			t.Errorf("preflight status %d: %s", resp.Status, resp.Body)
 		}
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != appOrigin {
 			t.Errorf("Access-Control-Allow-Origin %q, want %q", got, appOrigin)
@@ -117,7 +100,7 @@ func TestCORSAllowedOrigin(t *testing.T) {
 	})
 
 	t.Run("preflight for GET with Accept", func(t *testing.T) {
-		resp, _ := preflight(t, gw.URL, appOrigin, http.MethodGet, "accept")
+		resp := preflight(h, appOrigin, http.MethodGet, "accept")
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != appOrigin {
 			t.Errorf("Access-Control-Allow-Origin %q", got)
 		}
@@ -125,7 +108,7 @@ func TestCORSAllowedOrigin(t *testing.T) {
 
 	t.Run("preflight for a method or header not allowed", func(t *testing.T) {
 		for _, c := range [][2]string{{http.MethodPut, "content-type"}, {http.MethodPost, "x-secret-header"}} {
-			resp, _ := preflight(t, gw.URL, appOrigin, c[0], c[1])
+			resp := preflight(h, appOrigin, c[0], c[1])
 			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
 				t.Errorf("%v: Access-Control-Allow-Origin %q, want none", c, got)
 			}
@@ -133,7 +116,7 @@ func TestCORSAllowedOrigin(t *testing.T) {
 	})
 
 	t.Run("actual request", func(t *testing.T) {
-		r := corsPost(t, gw.URL, appOrigin)
+		r := corsPost(h, appOrigin)
 		wantData(t, r)
 		if got := r.Header.Get("Access-Control-Allow-Origin"); got != appOrigin {
 			t.Errorf("Access-Control-Allow-Origin %q, want %q", got, appOrigin)
@@ -145,11 +128,11 @@ func TestCORSAllowedOrigin(t *testing.T) {
 
 	t.Run("unlisted origin", func(t *testing.T) {
 		for _, origin := range []string{"http://evil.example", "https://app.example", "http://app.example.evil", "null"} {
-			resp, _ := preflight(t, gw.URL, origin, http.MethodPost, "authorization, content-type")
+			resp := preflight(h, origin, http.MethodPost, "authorization, content-type")
 			if got := corsHeaders(resp.Header); len(got) != 0 {
 				t.Errorf("%s preflight: CORS headers %v, want none", origin, got)
 			}
-			r := corsPost(t, gw.URL, origin)
+			r := corsPost(h, origin)
 			if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" {
 				t.Errorf("%s: Access-Control-Allow-Origin %q, want none", origin, got)
 			}
@@ -159,7 +142,7 @@ func TestCORSAllowedOrigin(t *testing.T) {
 	})
 
 	t.Run("no Origin: a plain request", func(t *testing.T) {
-		r := corsPost(t, gw.URL, "")
+		r := corsPost(h, "")
 		wantData(t, r)
 		if got := corsHeaders(r.Header); len(got) != 0 {
 			t.Errorf("CORS headers %v without Origin", got)
@@ -167,11 +150,11 @@ func TestCORSAllowedOrigin(t *testing.T) {
 	})
 
 	t.Run("plain OPTIONS without Origin", func(t *testing.T) {
-		before := calls.Load()
-		resp, body := preflight(t, gw.URL, "", "", "")
+		h.takeCalls()
+		resp := preflight(h, "", "", "")
 		// gqlgen's OPTIONS transport answers: 200 with Allow.
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("status %d: %s", resp.StatusCode, body)
+		if resp.Status != http.StatusOK {
+			t.Errorf("status %d: %s", resp.Status, resp.Body)
 		}
 		if allow := headerList(resp.Header, "Allow"); !hasItem(allow, "GET") || !hasItem(allow, "POST") {
 			t.Errorf("Allow %v", allow)
@@ -179,41 +162,39 @@ func TestCORSAllowedOrigin(t *testing.T) {
 		if got := corsHeaders(resp.Header); len(got) != 0 {
 			t.Errorf("CORS headers %v without Origin", got)
 		}
-		if calls.Load() != before {
-			t.Error("OPTIONS reached Waldur")
-		}
+		h.wantNoUpstreamCalls(t, "OPTIONS")
 	})
 }
 
 func TestCORSOffByDefault(t *testing.T) {
-	gw := newConfiguredGateway(t, nil)
-	resp, body := preflight(t, gw.URL, appOrigin, http.MethodPost, "authorization, content-type")
+	h := newHarness(t, withDefaultToken(demoStaff))
+	resp := preflight(h, appOrigin, http.MethodPost, "authorization, content-type")
 	if got := corsHeaders(resp.Header); len(got) != 0 {
 		t.Errorf("preflight: CORS headers %v with no origins configured", got)
 	}
 	// gqlgen's OPTIONS transport answers it like any OPTIONS.
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("preflight status %d: %s", resp.StatusCode, body)
+	if resp.Status != http.StatusOK {
+		t.Errorf("preflight status %d: %s", resp.Status, resp.Body)
 	}
-	r := corsPost(t, gw.URL, appOrigin)
+	r := corsPost(h, appOrigin)
 	wantData(t, r)
 	if got := corsHeaders(r.Header); len(got) != 0 {
 		t.Errorf("POST: CORS headers %v with no origins configured", got)
 	}
 
-	resp, body = preflight(t, gw.URL, "", "", "")
-	if resp.StatusCode != http.StatusOK || len(corsHeaders(resp.Header)) != 0 {
-		t.Errorf("plain OPTIONS: %d %v %s", resp.StatusCode, corsHeaders(resp.Header), body)
+	resp = preflight(h, "", "", "")
+	if resp.Status != http.StatusOK || len(corsHeaders(resp.Header)) != 0 {
+		t.Errorf("plain OPTIONS: %d %v %s", resp.Status, corsHeaders(resp.Header), resp.Body)
 	}
 }
 
 // /healthz is not for browsers: no CORS there even for a listed origin.
 func TestCORSOnlyOnQuery(t *testing.T) {
-	gw := newConfiguredGateway(t, withOrigins(appOrigin))
-	req, _ := http.NewRequest(http.MethodGet, gw.URL+"/healthz", nil)
+	h := newHarness(t, withDefaultToken(demoStaff), withOrigins(appOrigin))
+	req := h.request(http.MethodGet, "/healthz", "")
 	req.Header.Set("Origin", appOrigin)
-	resp, _ := rawResponse(t, req)
-	if resp.StatusCode != http.StatusOK || len(corsHeaders(resp.Header)) != 0 {
-		t.Errorf("/healthz: %d %v", resp.StatusCode, corsHeaders(resp.Header))
+	resp := h.raw(req)
+	if resp.Status != http.StatusOK || len(corsHeaders(resp.Header)) != 0 {
+		t.Errorf("/healthz: %d %v", resp.Status, corsHeaders(resp.Header))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -37,12 +36,8 @@ func TestAuthorizationForwardedVerbatim(t *testing.T) {
 			if len(resp.Errors) != 0 {
 				t.Fatalf("%q %s: %s", auth, q.method, resp.Body)
 			}
-			var data struct{ CustomerQuotas connection }
-			if err := json.Unmarshal(resp.Data, &data); err != nil {
-				t.Fatal(err)
-			}
-			if data.CustomerQuotas.TotalCount != len(want) {
-				t.Errorf("%q %s: totalCount %d, want %d", auth, q.method, data.CustomerQuotas.TotalCount, len(want))
+			if got := resp.customerQuotas(t).TotalCount; got != len(want) {
+				t.Errorf("%q %s: totalCount %d, want %d", auth, q.method, got, len(want))
 			}
 			calls := h.takeCalls()
 			if len(calls) != 1 || calls[0].Method != q.method || calls[0].Authorization != auth {
@@ -68,13 +63,12 @@ func TestDefaultTokenOnlyWithoutCallerHeader(t *testing.T) {
 			if len(resp.Errors) != 0 {
 				t.Fatalf("%q %s: %s", tc.auth, q.method, resp.Body)
 			}
-			var data struct{ CustomerQuotas connection }
-			_ = json.Unmarshal(resp.Data, &data)
-			if data.CustomerQuotas.TotalCount != len(want) {
-				t.Errorf("%q %s: totalCount %d, want %d (the rows of %s)", tc.auth, q.method, data.CustomerQuotas.TotalCount, len(want), tc.token)
+			c := resp.customerQuotas(t)
+			if c.TotalCount != len(want) {
+				t.Errorf("%q %s: totalCount %d, want %d (the rows of %s)", tc.auth, q.method, c.TotalCount, len(want), tc.token)
 			}
 			if q.method == "GET" {
-				for i, n := range data.CustomerQuotas.Nodes {
+				for i, n := range c.Nodes {
 					if !sameNode(n, nodeOf(want[i])) {
 						t.Errorf("%q row %d: %+v, want %+v", tc.auth, i, n, nodeOf(want[i]))
 					}
@@ -106,33 +100,6 @@ func TestDefaultTokenRefusedIsNotAskedForCredentials(t *testing.T) {
 	}
 }
 
-// postE is harness.post for other goroutines: it reports instead of failing.
-func postE(url, auth, query string, vars map[string]any) (gqlResponse, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequest(http.MethodPost, url+"/query", bytes.NewReader(body))
-	if err != nil {
-		return gqlResponse{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return gqlResponse{}, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return gqlResponse{}, err
-	}
-	out := gqlResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return out, fmt.Errorf("status %d: not JSON: %s", resp.StatusCode, raw)
-	}
-	return out, nil
-}
-
 func TestConcurrentCallersGetOnlyTheirOwnRows(t *testing.T) {
 	h := newHarness(t)
 	const quota, perCaller = "os_storage_size", 20
@@ -155,8 +122,9 @@ func TestConcurrentCallersGetOnlyTheirOwnRows(t *testing.T) {
 	errs := make(chan error, 2*perCaller)
 	for i := range 2 * perCaller {
 		tok := tokens[i%2]
+		req := h.postRequest("Token "+tok, query, map[string]any{"q": quota})
 		wg.Go(func() {
-			resp, err := postE(h.gateway.URL, "Token "+tok, query, map[string]any{"q": quota})
+			resp, err := h.send(req)
 			if err != nil {
 				errs <- err
 				return
@@ -301,10 +269,7 @@ func TestUserAgentNamesTheGateway(t *testing.T) {
 	h := newHarness(t, withUpstream(record))
 	for range 2 {
 		for _, q := range []string{connectionQuery, totalQuery} {
-			req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query",
-				strings.NewReader(fmt.Sprintf(`{"query":%q,"variables":{"q":"os_cpu_count","first":2}}`, q)))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Token "+demoStaff)
+			req := h.postRequest("Token "+demoStaff, q, map[string]any{"q": "os_cpu_count", "first": 2})
 			req.Header.Set("Cookie", "sessionid=caller-cookie")
 			resp := h.do(req)
 			if len(resp.Errors) != 0 {

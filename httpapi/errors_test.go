@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bufio"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -20,12 +19,6 @@ import (
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
-
-// withClientOptions adds options to the upstream client the harness builds
-// (after the harness's own, so they win).
-func withClientOptions(opts ...upstream.Option) harnessOption {
-	return func(c *harnessConfig) { c.clientOptions = append(c.clientOptions, opts...) }
-}
 
 // totalQuery asks for the total only, which the gateway answers with a HEAD.
 const totalQuery = `query T($q: String!) { customerQuotas(quotaName: $q) { totalCount } }`
@@ -427,22 +420,10 @@ type logLine struct {
 	ErrorCodes    []string `json:"error_codes"`
 }
 
+// requestLines are the one-per-request lines among logs.
 func requestLines(t *testing.T, logs string) []logLine {
 	t.Helper()
-	var out []logLine
-	for _, raw := range strings.Split(strings.TrimSpace(logs), "\n") {
-		if raw == "" {
-			continue
-		}
-		var l logLine
-		if err := json.Unmarshal([]byte(raw), &l); err != nil {
-			t.Fatalf("log line is not JSON: %q", raw)
-		}
-		if l.Msg == "request" {
-			out = append(out, l)
-		}
-	}
-	return out
+	return logRecords[logLine](t, logs, "request")
 }
 
 func intOrMissing(p *int) string {
@@ -639,8 +620,8 @@ func TestValidationEdgesAccepted(t *testing.T) {
 func TestControlCharacterInAuthorization(t *testing.T) {
 	h := newHarness(t)
 	for _, bad := range []string{"Token SECRET-abc123\x01", "Token SECRET-abc123\x7f", "Token \x00SECRET-abc123"} {
-		req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", strings.NewReader(`{"query":"{__typename}"}`))
-		req.Header.Set("Content-Type", "application/json")
+		req := h.request(http.MethodPost, "/query", `{"query":"{__typename}"}`)
+		req.Header.Set("Content-Type", mediaJSON)
 		req.Header.Set("Authorization", bad)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()

@@ -3,11 +3,14 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +78,12 @@ func withUpstreamTimeout(d time.Duration) harnessOption {
 // withUpstream replaces the fake Waldur with another handler (still recorded).
 func withUpstream(h http.Handler) harnessOption {
 	return func(c *harnessConfig) { c.upstream = h }
+}
+
+// withClientOptions adds options to the upstream client the harness builds
+// (after the harness's own, so they win).
+func withClientOptions(opts ...upstream.Option) harnessOption {
+	return func(c *harnessConfig) { c.clientOptions = append(c.clientOptions, opts...) }
 }
 
 var (
@@ -163,12 +172,18 @@ type gqlError struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
+// The two media types a client may ask for in Accept.
+const (
+	mediaGQL  = "application/graphql-response+json"
+	mediaJSON = "application/json"
+)
+
 // gqlResponse is one HTTP answer of the gateway. Keys holds its top-level JSON
 // entries, so that the absence of "data" can be told from "data": null.
 type gqlResponse struct {
-	Status int
-	Header http.Header
-	Body   []byte
+	Status int                        `json:"-"`
+	Header http.Header                `json:"-"`
+	Body   []byte                     `json:"-"`
 	Keys   map[string]json.RawMessage `json:"-"`
 	Data   json.RawMessage            `json:"data"`
 	Errors []gqlError                 `json:"errors"`
@@ -188,38 +203,179 @@ func (r gqlResponse) code() string {
 	return c
 }
 
+func (r gqlResponse) String() string { return fmt.Sprintf("status %d: %s", r.Status, r.Body) }
+
 // post sends a GraphQL request to the gateway with the given Authorization
 // header ("" for none).
 func (h *harness) post(auth, query string, vars map[string]any) gqlResponse {
 	h.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", bytes.NewReader(body))
+	return h.do(h.postRequest(auth, query, vars))
+}
+
+// postRequest is the request post sends, for a test that adds headers to it
+// or sends it from another goroutine.
+func (h *harness) postRequest(auth, query string, vars map[string]any) *http.Request {
+	h.t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
-		h.t.Fatal(err)
+		h.t.Fatalf("encode the request: %v", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req := h.request(http.MethodPost, "/query", string(body))
+	req.Header.Set("Content-Type", mediaJSON)
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	return req
+}
+
+// postRaw POSTs body as it is (JSON or not) as application/json, with the
+// given Accept ("" for none) and no Authorization.
+func (h *harness) postRaw(accept, body string) gqlResponse {
+	h.t.Helper()
+	req := h.request(http.MethodPost, "/query", body)
+	req.Header.Set("Content-Type", mediaJSON)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	return h.do(req)
 }
 
+// get sends a GraphQL request as GET /query with params in the query string,
+// with the given Accept ("" for none).
+func (h *harness) get(accept string, params url.Values) gqlResponse {
+	h.t.Helper()
+	req := h.request(http.MethodGet, "/query?"+params.Encode(), "")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	return h.do(req)
+}
+
+// request is a request to the gateway for target, a path with an optional
+// query string, without headers.
+func (h *harness) request(method, target, body string) *http.Request {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.gateway.URL+target, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, target, err)
+	}
+	return req
+}
+
+// do sends req and decodes the answer, failing the test unless it is a JSON
+// object.
 func (h *harness) do(req *http.Request) gqlResponse {
 	h.t.Helper()
+	r, err := h.send(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+// send is do for other goroutines than the test's: it returns what do fails on.
+func (h *harness) send(req *http.Request) (gqlResponse, error) {
+	r, err := exchange(req)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(r.Body, &r.Keys); err != nil {
+		return r, fmt.Errorf("gateway answer is not a JSON object (status %d): %q", r.Status, r.Body)
+	}
+	if err := json.Unmarshal(r.Body, &r); err != nil {
+		return r, fmt.Errorf("gateway answer is not a GraphQL response (status %d): %v: %s", r.Status, err, r.Body)
+	}
+	return r, nil
+}
+
+// raw sends req and returns the answer undecoded (Status, Header and Body),
+// for answers that need not be JSON: preflights, other paths, refused methods.
+func (h *harness) raw(req *http.Request) gqlResponse {
+	h.t.Helper()
+	r, err := exchange(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+func exchange(req *http.Request) (gqlResponse, error) {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatalf("gateway request: %v", err)
+		return gqlResponse{}, fmt.Errorf("gateway request %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		h.t.Fatalf("read gateway answer: %v", err)
+		return gqlResponse{}, fmt.Errorf("read the gateway's answer to %s %s: %w", req.Method, req.URL.Path, err)
 	}
-	out := gqlResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		h.t.Fatalf("gateway answer is not JSON (status %d): %s", resp.StatusCode, raw)
+	return gqlResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// wantData fails unless r is a 200 with data and no errors.
+func wantData(t testing.TB, r gqlResponse) {
+	t.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 || !r.hasData() || string(r.Data) == "null" {
+		t.Fatalf("want data without errors, got %s", r)
 	}
-	_ = json.Unmarshal(raw, &out.Keys)
+}
+
+// wantRefused fails unless r is a request error (no data entry) with one error
+// of the code whose message contains every part.
+func wantRefused(t testing.TB, r gqlResponse, status int, code string, parts ...string) {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	if r.hasData() {
+		t.Errorf("a refused request must have no data entry: %s", r.Body)
+	}
+	if len(r.Errors) != 1 {
+		t.Fatalf("want exactly one error, got %s", r.Body)
+	}
+	if r.code() != code {
+		t.Errorf("code %q, want %q: %s", r.code(), code, r.Body)
+	}
+	for _, p := range parts {
+		if !strings.Contains(r.Errors[0].Message, p) {
+			t.Errorf("message %q does not contain %q", r.Errors[0].Message, p)
+		}
+	}
+}
+
+// wantNoUpstreamCalls fails t when any request reached Waldur since the last
+// takeCalls; what names the requests that must not have caused any.
+func (h *harness) wantNoUpstreamCalls(t testing.TB, what string) {
+	t.Helper()
+	if calls := h.takeCalls(); len(calls) != 0 {
+		t.Errorf("%s made %d upstream requests: %+v", what, len(calls), calls)
+	}
+}
+
+// logRecords decodes each line of logs (the gateway's JSON log, as in h.logs)
+// whose msg is msg into a T, failing t when a line is not JSON.
+func logRecords[T any](t testing.TB, logs, msg string) []T {
+	t.Helper()
+	var out []T
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if line == "" {
+			continue
+		}
+		var head struct {
+			Msg string `json:"msg"`
+		}
+		if err := json.Unmarshal([]byte(line), &head); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if head.Msg != msg {
+			continue
+		}
+		var rec T
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, rec)
+	}
 	return out
 }
 
@@ -261,11 +417,18 @@ func (h *harness) page(auth string, vars map[string]any) connection {
 	if len(resp.Errors) > 0 || resp.Status != http.StatusOK {
 		h.t.Fatalf("vars %v: status %d, errors %+v", vars, resp.Status, resp.Errors)
 	}
+	return resp.customerQuotas(h.t)
+}
+
+// customerQuotas decodes the answer's data.customerQuotas, failing t when it
+// is not a connection.
+func (r gqlResponse) customerQuotas(t testing.TB) connection {
+	t.Helper()
 	var data struct {
 		CustomerQuotas connection `json:"customerQuotas"`
 	}
-	if err := json.Unmarshal(resp.Data, &data); err != nil {
-		h.t.Fatalf("decode data: %v: %s", err, resp.Data)
+	if err := json.Unmarshal(r.Data, &data); err != nil {
+		t.Fatalf("decode data: %v: %s", err, r.Data)
 	}
 	return data.CustomerQuotas
 }

@@ -3,162 +3,16 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/waldur-quotas/gateway/httpapi"
-	"github.com/waldur-quotas/gateway/upstream"
-	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
 
-// newCountingGateway serves the real handler built from a Config that mutate
-// may customise (limits, CORS, introspection, APQ), in front of the shared demo
-// dataset, with the staff token as default. It also returns the number of
-// requests that reached the fake Waldur.
-func newCountingGateway(t *testing.T, mutate func(*httpapi.Config)) (*httptest.Server, *atomic.Int64) {
-	t.Helper()
-	calls := &atomic.Int64{}
-	fake := fakewaldur.New(demo())
-	waldur := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		fake.ServeHTTP(w, r)
-	}))
-	t.Cleanup(waldur.Close)
-	client, err := upstream.New(waldur.URL,
-		upstream.WithDefaultToken(fakewaldur.DemoStaffToken),
-		upstream.WithObserver(httpapi.ObserveUpstream))
-	if err != nil {
-		t.Fatalf("upstream.New: %v", err)
-	}
-	cfg := httpapi.Config{Waldur: client, Version: "test"}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	gw := httptest.NewServer(httpapi.New(cfg))
-	t.Cleanup(gw.Close)
-	return gw, calls
-}
-
-// newConfiguredGateway is newCountingGateway without the count.
-func newConfiguredGateway(t *testing.T, mutate func(*httpapi.Config)) *httptest.Server {
-	t.Helper()
-	gw, _ := newCountingGateway(t, mutate)
-	return gw
-}
-
-func withLimits(l httpapi.Limits) func(*httpapi.Config) {
-	return func(c *httpapi.Config) { c.Limits = l }
-}
-
-// gwReply is one HTTP answer of the gateway, with its top-level JSON keys kept
-// so that the absence of "data" can be told from "data": null.
-type gwReply struct {
-	Status int
-	Header http.Header
-	Body   []byte
-	Keys   map[string]json.RawMessage
-	Data   json.RawMessage
-	Errors []gqlError
-}
-
-func (r gwReply) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	c, _ := r.Errors[0].Extensions["code"].(string)
-	return c
-}
-
-func (r gwReply) hasData() bool {
-	_, ok := r.Keys["data"]
-	return ok
-}
-
-func (r gwReply) String() string { return fmt.Sprintf("status %d: %s", r.Status, r.Body) }
-
-// gwSend sends req and decodes the answer, which must be a JSON object.
-func gwSend(t *testing.T, req *http.Request) gwReply {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("gateway request: %v", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read gateway answer: %v", err)
-	}
-	out := gwReply{Status: resp.StatusCode, Header: resp.Header, Body: raw}
-	if err := json.Unmarshal(raw, &out.Keys); err != nil {
-		t.Fatalf("gateway answer is not a JSON object (status %d): %q", resp.StatusCode, raw)
-	}
-	out.Data = out.Keys["data"]
-	if e, ok := out.Keys["errors"]; ok {
-		if err := json.Unmarshal(e, &out.Errors); err != nil {
-			t.Fatalf("errors is not a list of errors: %s", e)
-		}
-	}
-	return out
-}
-
-// gwPost POSTs a raw body as application/json with the given Accept ("" for none).
-func gwPost(t *testing.T, base, accept, body string) gwReply {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	return gwSend(t, req)
-}
-
-// gwQuery POSTs a query with variables, without Accept (application/json answers).
-func gwQuery(t *testing.T, base, query string, vars map[string]any) gwReply {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gwPost(t, base, "", string(body))
-}
-
-// wantData fails unless r is a 200 with data and no errors.
-func wantData(t *testing.T, r gwReply) {
-	t.Helper()
-	if r.Status != http.StatusOK || len(r.Errors) > 0 || !r.hasData() || string(r.Data) == "null" {
-		t.Fatalf("want data without errors, got %s", r)
-	}
-}
-
-// wantRefused fails unless r is a request error (no data entry) with one error
-// of the code whose message contains every part.
-func wantRefused(t *testing.T, r gwReply, status int, code string, parts ...string) {
-	t.Helper()
-	if r.Status != status {
-		t.Errorf("status %d, want %d: %s", r.Status, status, r.Body)
-	}
-	if r.hasData() {
-		t.Errorf("a refused request must have no data entry: %s", r.Body)
-	}
-	if len(r.Errors) != 1 {
-		t.Fatalf("want exactly one error, got %s", r.Body)
-	}
-	if r.code() != code {
-		t.Errorf("code %q, want %q: %s", r.code(), code, r.Body)
-	}
-	for _, p := range parts {
-		if !strings.Contains(r.Errors[0].Message, p) {
-			t.Errorf("message %q does not contain %q", r.Errors[0].Message, p)
-		}
-	}
+func withLimits(l httpapi.Limits) harnessOption {
+	return withConfig(func(c *httpapi.Config) { c.Limits = l })
 }
 
 const (
@@ -167,7 +21,7 @@ const (
 )
 
 func TestMaxDepth(t *testing.T) {
-	gw, calls := newCountingGateway(t, withLimits(httpapi.Limits{MaxDepth: 3}))
+	h := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxDepth: 3}))
 	inside := map[string]string{
 		"plain": depth3Query,
 		"fragments": `{ customerQuotas(quotaName: "os_storage_size", first: 2) {
@@ -176,7 +30,7 @@ func TestMaxDepth(t *testing.T) {
 		"typename at 3": `{ customerQuotas(quotaName: "os_storage_size", first: 2) { edges { __typename } } }`,
 	}
 	for name, q := range inside {
-		t.Run("inside/"+name, func(t *testing.T) { wantData(t, gwQuery(t, gw.URL, q, nil)) })
+		t.Run("inside/"+name, func(t *testing.T) { wantData(t, h.post("", q, nil)) })
 	}
 	outside := map[string]string{
 		"plain": depth4Query,
@@ -191,29 +45,27 @@ func TestMaxDepth(t *testing.T) {
 	}
 	for name, q := range outside {
 		t.Run("outside/"+name, func(t *testing.T) {
-			calls.Store(0)
-			wantRefused(t, gwQuery(t, gw.URL, q, nil), http.StatusOK, "DEPTH_LIMIT_EXCEEDED",
+			h.takeCalls()
+			wantRefused(t, h.post("", q, nil), http.StatusOK, "DEPTH_LIMIT_EXCEEDED",
 				"4 levels deep", "limit is 3")
-			if n := calls.Load(); n != 0 {
-				t.Errorf("a refused query made %d upstream requests", n)
-			}
+			h.wantNoUpstreamCalls(t, "a refused query")
 		})
 	}
 	t.Run("graphql-response+json answers 400", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"query": depth4Query})
-		wantRefused(t, gwPost(t, gw.URL, "application/graphql-response+json", string(body)),
+		wantRefused(t, h.postRaw(mediaGQL, string(body)),
 			http.StatusBadRequest, "DEPTH_LIMIT_EXCEEDED")
 	})
 	t.Run("the schema's deepest query passes at 4", func(t *testing.T) {
-		gw4 := newConfiguredGateway(t, withLimits(httpapi.Limits{MaxDepth: 4}))
-		wantData(t, gwQuery(t, gw4.URL, depth4Query, nil))
+		h4 := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxDepth: 4}))
+		wantData(t, h4.post("", depth4Query, nil))
 	})
 	t.Run("introspection is not counted", func(t *testing.T) {
-		gw1 := newConfiguredGateway(t, func(c *httpapi.Config) {
+		h1 := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) {
 			c.Introspection = true
 			c.Limits = httpapi.Limits{MaxDepth: 1}
-		})
-		r := gwQuery(t, gw1.URL, `{ __type(name: "CustomerQuotaConnection") { fields { name type { ofType { ofType { ofType { name } } } } } } }`, nil)
+		}))
+		r := h1.post("", `{ __type(name: "CustomerQuotaConnection") { fields { name type { ofType { ofType { ofType { name } } } } } } }`, nil)
 		wantData(t, r)
 		if !strings.Contains(string(r.Data), `"CustomerQuotaEdge"`) {
 			t.Errorf("introspection answer lacks CustomerQuotaEdge: %s", r.Data)
@@ -360,17 +212,17 @@ func TestDefaultLimitsLetReadmeQueriesAndIntrospectionThrough(t *testing.T) {
 		name   string
 		limits httpapi.Limits
 	}{{"zero limits", httpapi.Limits{}}, {"DefaultLimits", httpapi.DefaultLimits()}} {
-		gw := newConfiguredGateway(t, func(c *httpapi.Config) {
+		h := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) {
 			c.Limits = cfg.limits
 			c.Introspection = true
-		})
+		}))
 		for name, q := range readmeQueries() {
 			t.Run(cfg.name+"/"+name, func(t *testing.T) {
 				vars := map[string]any{}
 				if name == "page on" {
 					vars["after"] = nil
 				}
-				r := gwQuery(t, gw.URL, q, vars)
+				r := h.post("", q, vars)
 				wantData(t, r)
 				if name == "graphiql introspection" {
 					var data struct {
@@ -414,15 +266,13 @@ func TestMaxComplexity(t *testing.T) {
 		{"default page and fragments", twoDefault, nil, twoDefaultCost},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			at, _ := newCountingGateway(t, withLimits(httpapi.Limits{MaxComplexity: c.cost}))
-			wantData(t, gwQuery(t, at.URL, c.query, c.vars))
+			at := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxComplexity: c.cost}))
+			wantData(t, at.post("", c.query, c.vars))
 
-			below, calls := newCountingGateway(t, withLimits(httpapi.Limits{MaxComplexity: c.cost - 1}))
-			wantRefused(t, gwQuery(t, below.URL, c.query, c.vars), http.StatusOK, "COMPLEXITY_LIMIT_EXCEEDED",
+			below := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxComplexity: c.cost - 1}))
+			wantRefused(t, below.post("", c.query, c.vars), http.StatusOK, "COMPLEXITY_LIMIT_EXCEEDED",
 				fmt.Sprintf("complexity %d", c.cost), fmt.Sprintf("limit of %d", c.cost-1))
-			if n := calls.Load(); n != 0 {
-				t.Errorf("a refused query made %d upstream requests", n)
-			}
+			below.wantNoUpstreamCalls(t, "a refused query")
 		})
 	}
 }
@@ -433,19 +283,17 @@ func TestMaxAliases(t *testing.T) {
 	const query = `{ customerQuotas(quotaName: "os_storage_size", first: 1) { ...F totalCount: totalCount }
 		x: customerQuotas(quotaName: "os_cpu_count", first: 1) { ...F } }
 		fragment F on CustomerQuotaConnection { t: totalCount }`
-	at := newConfiguredGateway(t, withLimits(httpapi.Limits{MaxAliases: 3}))
-	r := gwQuery(t, at.URL, query, nil)
+	at := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxAliases: 3}))
+	r := at.post("", query, nil)
 	wantData(t, r)
 	if !strings.Contains(string(r.Data), `"x":{"t":`) {
 		t.Errorf("aliases not answered: %s", r.Data)
 	}
 
-	below, calls := newCountingGateway(t, withLimits(httpapi.Limits{MaxAliases: 2}))
-	wantRefused(t, gwQuery(t, below.URL, query, nil), http.StatusOK, "ALIAS_LIMIT_EXCEEDED",
+	below := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxAliases: 2}))
+	wantRefused(t, below.post("", query, nil), http.StatusOK, "ALIAS_LIMIT_EXCEEDED",
 		"3 aliased fields", "limit is 2")
-	if n := calls.Load(); n != 0 {
-		t.Errorf("a refused query made %d upstream requests", n)
-	}
+	below.wantNoUpstreamCalls(t, "a refused query")
 
 	// Aliases inside introspection count too: depth is not counted there, so
 	// aliases are what stops one request from asking for the schema many times.
@@ -458,11 +306,11 @@ func TestMaxAliases(t *testing.T) {
 		b.WriteString("} }")
 		return b.String()
 	}
-	open := newConfiguredGateway(t, func(c *httpapi.Config) {
+	open := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) {
 		c.Limits, c.Introspection = httpapi.Limits{MaxAliases: 2}, true
-	})
-	wantData(t, gwQuery(t, open.URL, introspect(2), nil))
-	wantRefused(t, gwQuery(t, open.URL, introspect(3), nil), http.StatusOK, "ALIAS_LIMIT_EXCEEDED",
+	}))
+	wantData(t, open.post("", introspect(2), nil))
+	wantRefused(t, open.post("", introspect(3), nil), http.StatusOK, "ALIAS_LIMIT_EXCEEDED",
 		"3 aliased fields", "limit is 2")
 }
 
@@ -470,21 +318,19 @@ func TestMaxTokens(t *testing.T) {
 	// { customerQuotas ( quotaName : "os_storage_size" first : 1 ) { totalCount } }
 	// is 14 tokens (commas are insignificant, like whitespace).
 	const query = `{ customerQuotas(quotaName: "os_storage_size", first: 1) { totalCount } }`
-	at := newConfiguredGateway(t, withLimits(httpapi.Limits{MaxTokens: 14}))
-	wantData(t, gwQuery(t, at.URL, query, nil))
+	at := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxTokens: 14}))
+	wantData(t, at.post("", query, nil))
 
-	below, calls := newCountingGateway(t, withLimits(httpapi.Limits{MaxTokens: 13}))
-	wantRefused(t, gwQuery(t, below.URL, query, nil), http.StatusOK, "TOKEN_LIMIT_EXCEEDED", "token limit of 13")
-	if n := calls.Load(); n != 0 {
-		t.Errorf("a refused query made %d upstream requests", n)
-	}
+	below := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxTokens: 13}))
+	wantRefused(t, below.post("", query, nil), http.StatusOK, "TOKEN_LIMIT_EXCEEDED", "token limit of 13")
+	below.wantNoUpstreamCalls(t, "a refused query")
 	// Commas and whitespace cost nothing.
-	wantData(t, gwQuery(t, at.URL, `{,,, customerQuotas(quotaName: "os_storage_size",,,, first: 1) {   totalCount ,} }`, nil))
+	wantData(t, at.post("", `{,,, customerQuotas(quotaName: "os_storage_size",,,, first: 1) {   totalCount ,} }`, nil))
 }
 
 func TestMaxBodyBytes(t *testing.T) {
 	const limit = 300
-	gw, calls := newCountingGateway(t, withLimits(httpapi.Limits{MaxBodyBytes: limit}))
+	h := newHarness(t, withDefaultToken(demoStaff), withLimits(httpapi.Limits{MaxBodyBytes: limit}))
 	body := func(size int) string {
 		head := `{"query": "{ customerQuotas(quotaName: \"os_storage_size\", first: 1) { totalCount } }"`
 		pad := size - len(head) - 1
@@ -497,18 +343,16 @@ func TestMaxBodyBytes(t *testing.T) {
 		}
 		return b
 	}
-	wantData(t, gwPost(t, gw.URL, "", body(limit)))
-	calls.Store(0)
-	for _, accept := range []string{"", "application/graphql-response+json"} {
-		r := gwPost(t, gw.URL, accept, body(limit+1))
+	wantData(t, h.postRaw("", body(limit)))
+	h.takeCalls()
+	for _, accept := range []string{"", mediaGQL} {
+		r := h.postRaw(accept, body(limit+1))
 		wantRefused(t, r, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", fmt.Sprint(limit))
 	}
 	// Far beyond: refused without reading it all.
-	r := gwPost(t, gw.URL, "", body(limit*1000))
+	r := h.postRaw("", body(limit*1000))
 	wantRefused(t, r, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE")
-	if n := calls.Load(); n != 0 {
-		t.Errorf("refused bodies made %d upstream requests", n)
-	}
+	h.wantNoUpstreamCalls(t, "refused bodies")
 	// GET: the same limit holds for the query string, answered 414.
 	get := func(size int) *http.Request {
 		prefix := "query=" + url.PathEscape(`{ customerQuotas(quotaName: "os_storage_size", first: 1) { totalCount } }`)
@@ -516,16 +360,13 @@ func TestMaxBodyBytes(t *testing.T) {
 		if len(raw) != size {
 			t.Fatalf("query string of %d bytes, want %d", len(raw), size)
 		}
-		req, _ := http.NewRequest(http.MethodGet, gw.URL+"/query?"+raw, nil)
-		return req
+		return h.request(http.MethodGet, "/query?"+raw, "")
 	}
-	wantData(t, gwSend(t, get(limit)))
-	calls.Store(0)
-	wantRefused(t, gwSend(t, get(limit+1)), http.StatusRequestURITooLong, "REQUEST_TOO_LARGE", fmt.Sprint(limit), "POST")
-	wantRefused(t, gwSend(t, get(limit*100)), http.StatusRequestURITooLong, "REQUEST_TOO_LARGE")
-	if n := calls.Load(); n != 0 {
-		t.Errorf("refused query strings made %d upstream requests", n)
-	}
+	wantData(t, h.do(get(limit)))
+	h.takeCalls()
+	wantRefused(t, h.do(get(limit+1)), http.StatusRequestURITooLong, "REQUEST_TOO_LARGE", fmt.Sprint(limit), "POST")
+	wantRefused(t, h.do(get(limit*100)), http.StatusRequestURITooLong, "REQUEST_TOO_LARGE")
+	h.wantNoUpstreamCalls(t, "refused query strings")
 }
 
 func TestIntrospectionSwitch(t *testing.T) {
@@ -534,13 +375,13 @@ func TestIntrospectionSwitch(t *testing.T) {
 	const sdlQuery = `{ _service { sdl } }`
 
 	t.Run("on", func(t *testing.T) {
-		gw := newConfiguredGateway(t, func(c *httpapi.Config) { c.Introspection = true })
-		r := gwQuery(t, gw.URL, schemaQuery, nil)
+		h := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) { c.Introspection = true }))
+		r := h.post("", schemaQuery, nil)
 		wantData(t, r)
 		if !strings.Contains(string(r.Data), `"CustomerQuotaConnection"`) {
 			t.Errorf("__schema lacks the schema's types: %s", r.Data)
 		}
-		r = gwQuery(t, gw.URL, sdlQuery, nil)
+		r = h.post("", sdlQuery, nil)
 		wantData(t, r)
 		for _, s := range []string{"@shareable", "customerQuotas"} {
 			if !strings.Contains(string(r.Data), s) {
@@ -550,7 +391,7 @@ func TestIntrospectionSwitch(t *testing.T) {
 	})
 
 	t.Run("off refuses __schema and __type", func(t *testing.T) {
-		gw, calls := newCountingGateway(t, func(c *httpapi.Config) { c.Introspection = false })
+		h := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) { c.Introspection = false }))
 		for _, q := range []string{
 			schemaQuery,
 			typeQuery,
@@ -564,21 +405,19 @@ func TestIntrospectionSwitch(t *testing.T) {
 					status = http.StatusBadRequest
 				}
 				body, _ := json.Marshal(map[string]any{"query": q})
-				r := gwPost(t, gw.URL, accept, string(body))
+				r := h.postRaw(accept, string(body))
 				wantRefused(t, r, status, "INTROSPECTION_DISABLED", "introspection is disabled")
 			}
 		}
-		if n := calls.Load(); n != 0 {
-			t.Errorf("refused introspection made %d upstream requests", n)
-		}
+		h.wantNoUpstreamCalls(t, "refused introspection")
 		// __typename is not introspection of the schema.
-		r := gwQuery(t, gw.URL, `{ __typename customerQuotas(quotaName: "os_storage_size", first: 1) { __typename } }`, nil)
+		r := h.post("", `{ __typename customerQuotas(quotaName: "os_storage_size", first: 1) { __typename } }`, nil)
 		wantData(t, r)
 	})
 
 	t.Run("off keeps _service sdl", func(t *testing.T) {
-		gw := newConfiguredGateway(t, func(c *httpapi.Config) { c.Introspection = false })
-		r := gwQuery(t, gw.URL, sdlQuery, nil)
+		h := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) { c.Introspection = false }))
+		r := h.post("", sdlQuery, nil)
 		wantData(t, r)
 		for _, s := range []string{"@shareable", "customerQuotas"} {
 			if !strings.Contains(string(r.Data), s) {

@@ -1,8 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -59,9 +57,7 @@ func TestRequestLogLine(t *testing.T) {
 		t.Errorf("validation error: %v", rec)
 	}
 
-	req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", strings.NewReader(`{"query": 1}`))
-	req.Header.Set("Content-Type", "application/json")
-	h.do(req)
+	h.postRaw("", `{"query": 1}`)
 	if rec := requestLine(); codes(rec) != "BAD_REQUEST" || rec["status"] != 400.0 {
 		t.Errorf("request error: %v", rec)
 	}
@@ -74,18 +70,9 @@ func TestRequestLogLine(t *testing.T) {
 // msg, failing the test when a line is not JSON or none has that message.
 func lastLogRecord(t *testing.T, h *harness, msg string) map[string]any {
 	t.Helper()
-	var last map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %s", line)
-		}
-		if rec["msg"] == msg {
-			last = rec
-		}
-	}
-	if last == nil {
+	recs := logRecords[map[string]any](t, h.logs.String(), msg)
+	if len(recs) == 0 {
 		t.Fatalf("no %q line in:\n%s", msg, h.logs.String())
 	}
-	return last
+	return recs[len(recs)-1]
 }

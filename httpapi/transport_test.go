@@ -6,17 +6,15 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/waldur-quotas/gateway/httpapi"
 )
 
-const (
-	mediaGQL  = "application/graphql-response+json"
-	mediaJSON = "application/json"
-	// okQuery needs one upstream request and answers data.
-	okQuery = `{ customerQuotas(quotaName: "os_storage_size", first: 2) { totalCount nodes { customerName value } } }`
-)
+// okQuery needs one upstream request and answers data.
+const okQuery = `{ customerQuotas(quotaName: "os_storage_size", first: 2) { totalCount nodes { customerName value } } }`
 
 func TestResponseMediaTypeFollowsAccept(t *testing.T) {
-	gw := newConfiguredGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	okBody, _ := json.Marshal(map[string]any{"query": okQuery})
 	for _, c := range []struct {
 		accept string
@@ -42,7 +40,7 @@ func TestResponseMediaTypeFollowsAccept(t *testing.T) {
 				body   string
 				status int
 			}{{string(okBody), http.StatusOK}, {`{"query": "{"}`, wantStatusOnError}} {
-				got := gwPost(t, gw.URL, c.accept, r.body)
+				got := h.postRaw(c.accept, r.body)
 				if ct := got.Header.Get("Content-Type"); ct != c.want+"; charset=utf-8" {
 					t.Errorf("%s: Content-Type %q, want %q", r.body, ct, c.want+"; charset=utf-8")
 				}
@@ -108,7 +106,7 @@ func requestErrorCases() []requestErrorCase {
 }
 
 func TestRequestErrorsHaveNoData(t *testing.T) {
-	gw, calls := newCountingGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	for _, media := range []struct {
 		accept    string
 		docStatus int
@@ -119,7 +117,7 @@ func TestRequestErrorsHaveNoData(t *testing.T) {
 				if c.notGraphQL {
 					status = http.StatusBadRequest
 				}
-				r := gwPost(t, gw.URL, media.accept, c.body)
+				r := h.postRaw(media.accept, c.body)
 				wantRefused(t, r, status, c.code, c.message)
 				if got := r.Header.Get("Cache-Control"); got != "no-store" {
 					t.Errorf("Cache-Control %q", got)
@@ -134,16 +132,14 @@ func TestRequestErrorsHaveNoData(t *testing.T) {
 			})
 		}
 	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("refused requests made %d upstream requests", n)
-	}
+	h.wantNoUpstreamCalls(t, "refused requests")
 }
 
 // A body followed by a closing bracket is not one JSON value either.
 func TestTrailingBracketAfterBodyRefused(t *testing.T) {
-	gw := newConfiguredGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	for _, body := range []string{`{"query": "{ __typename }"}}`, `{"query": "{ __typename }"}]`} {
-		r := gwPost(t, gw.URL, mediaGQL, body)
+		r := h.postRaw(mediaGQL, body)
 		if r.Status == http.StatusOK && len(r.Errors) == 0 {
 			t.Fatalf("httpapi/transport.go readParams accepts the malformed body %q (json.Decoder.More is false "+
 				"before a '}' or ']', so trailing data is not seen); want 400 BAD_REQUEST, got %s", body, r)
@@ -153,14 +149,14 @@ func TestTrailingBracketAfterBodyRefused(t *testing.T) {
 }
 
 func TestNullParametersAreAllowed(t *testing.T) {
-	gw := newConfiguredGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	for _, body := range []string{
 		`{"query": "{ __typename }", "variables": null, "operationName": null, "extensions": null}`,
 		`{"query": "{ __typename }", "variables": {}, "extensions": {}}`,
 		`{"query": "query A { __typename } query B { customerQuotas(quotaName: \"x\") { totalCount } }", "operationName": "A", "variables": null}`,
 	} {
 		for _, accept := range []string{mediaGQL, mediaJSON} {
-			r := gwPost(t, gw.URL, accept, body)
+			r := h.postRaw(accept, body)
 			wantData(t, r)
 			if string(r.Data) != `{"__typename":"Query"}` {
 				t.Errorf("%s: data %s", body, r.Data)
@@ -170,16 +166,16 @@ func TestNullParametersAreAllowed(t *testing.T) {
 }
 
 func TestContentTypeOfPost(t *testing.T) {
-	gw, calls := newCountingGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	body := `{"query": "{ __typename }"}`
 	for _, ct := range []string{"", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/graphql", "nonsense/"} {
 		for _, accept := range []string{mediaGQL, mediaJSON} {
-			req, _ := http.NewRequest(http.MethodPost, gw.URL+"/query", strings.NewReader(body))
+			req := h.request(http.MethodPost, "/query", body)
 			if ct != "" {
 				req.Header.Set("Content-Type", ct)
 			}
 			req.Header.Set("Accept", accept)
-			r := gwSend(t, req)
+			r := h.do(req)
 			wantRefused(t, r, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "application/json")
 			if got := r.Header.Get("Content-Type"); got != accept+"; charset=utf-8" {
 				t.Errorf("Content-Type %q", got)
@@ -190,40 +186,23 @@ func TestContentTypeOfPost(t *testing.T) {
 		}
 	}
 	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON"} {
-		req, _ := http.NewRequest(http.MethodPost, gw.URL+"/query", strings.NewReader(body))
+		req := h.request(http.MethodPost, "/query", body)
 		req.Header.Set("Content-Type", ct)
-		wantData(t, gwSend(t, req))
+		wantData(t, h.do(req))
 	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("%d upstream requests", n)
-	}
-}
-
-func getQuery(t *testing.T, base, accept string, params url.Values) gwReply {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+"/query?"+params.Encode(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	return gwSend(t, req)
+	h.wantNoUpstreamCalls(t, "requests of any Content-Type")
 }
 
 func TestGet(t *testing.T) {
-	gw, calls := newCountingGateway(t, nil)
-	r := getQuery(t, gw.URL, mediaGQL, url.Values{
+	h := newHarness(t, withDefaultToken(demoStaff))
+	r := h.get(mediaGQL, url.Values{
 		"query":         {`query Other { __typename } query Page($q: String!, $n: Int) { customerQuotas(quotaName: $q, first: $n) { totalCount nodes { customerName } } }`},
 		"variables":     {`{"q": "os_storage_size", "n": 3}`},
 		"operationName": {"Page"},
 	})
 	wantData(t, r)
-	var data struct {
-		CustomerQuotas connection `json:"customerQuotas"`
-	}
-	if err := json.Unmarshal(r.Data, &data); err != nil || len(data.CustomerQuotas.Nodes) != 3 || data.CustomerQuotas.TotalCount != 300 {
-		t.Errorf("GET data %s (%v)", r.Data, err)
+	if c := r.customerQuotas(t); len(c.Nodes) != 3 || c.TotalCount != 300 {
+		t.Errorf("GET data %s", r.Data)
 	}
 	if got := r.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control %q", got)
@@ -231,41 +210,39 @@ func TestGet(t *testing.T) {
 	if got := r.Header.Get("Content-Type"); got != mediaGQL+"; charset=utf-8" {
 		t.Errorf("Content-Type %q", got)
 	}
-	if n := calls.Load(); n != 1 {
+	if n := len(h.takeCalls()); n != 1 {
 		t.Errorf("%d upstream requests, want 1", n)
 	}
 
 	t.Run("bad variables", func(t *testing.T) {
 		for _, v := range []string{`{bad`, `[]`, `0`, `"x"`} {
 			for _, accept := range []string{mediaGQL, mediaJSON} {
-				r := getQuery(t, gw.URL, accept, url.Values{"query": {"{ __typename }"}, "variables": {v}})
+				r := h.get(accept, url.Values{"query": {"{ __typename }"}, "variables": {v}})
 				wantRefused(t, r, http.StatusBadRequest, "BAD_REQUEST", "variables must be a JSON object")
 			}
 		}
 	})
 	t.Run("no query", func(t *testing.T) {
 		for _, accept := range []string{mediaGQL, mediaJSON} {
-			wantRefused(t, getQuery(t, gw.URL, accept, url.Values{}), http.StatusBadRequest, "BAD_REQUEST", "no query")
+			wantRefused(t, h.get(accept, url.Values{}), http.StatusBadRequest, "BAD_REQUEST", "no query")
 		}
 	})
 	t.Run("document errors follow the media type", func(t *testing.T) {
-		wantRefused(t, getQuery(t, gw.URL, mediaGQL, url.Values{"query": {"{ nope }"}}), http.StatusBadRequest, "GRAPHQL_VALIDATION_FAILED")
-		wantRefused(t, getQuery(t, gw.URL, mediaJSON, url.Values{"query": {"{ nope }"}}), http.StatusOK, "GRAPHQL_VALIDATION_FAILED")
+		wantRefused(t, h.get(mediaGQL, url.Values{"query": {"{ nope }"}}), http.StatusBadRequest, "GRAPHQL_VALIDATION_FAILED")
+		wantRefused(t, h.get(mediaJSON, url.Values{"query": {"{ nope }"}}), http.StatusOK, "GRAPHQL_VALIDATION_FAILED")
 	})
 }
 
 func TestGetMutationRefused(t *testing.T) {
-	gw, calls := newCountingGateway(t, nil)
+	h := newHarness(t, withDefaultToken(demoStaff))
 	params := url.Values{"query": {`mutation { customerQuotas(quotaName: "x") { totalCount } }`}}
-	r := getQuery(t, gw.URL, mediaGQL, params)
+	r := h.get(mediaGQL, params)
 	if r.Status < 400 || r.Status > 499 || r.hasData() || len(r.Errors) != 1 {
 		t.Errorf("graphql-response+json: want a 4xx without data, got %s", r)
 	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("%d upstream requests", n)
-	}
+	h.wantNoUpstreamCalls(t, "a GET mutation")
 	t.Run("application/json", func(t *testing.T) {
-		r := getQuery(t, gw.URL, mediaJSON, params)
+		r := h.get(mediaJSON, params)
 		if r.hasData() || len(r.Errors) != 1 {
 			t.Fatalf("want one error without data, got %s", r)
 		}
@@ -281,12 +258,7 @@ func TestFieldErrorIsExecutedWithDataNull(t *testing.T) {
 	h := newHarness(t) // no default token; the caller sends none: Waldur answers 401
 	for _, accept := range []string{mediaGQL, mediaJSON, ""} {
 		body, _ := json.Marshal(map[string]any{"query": okQuery})
-		req, _ := http.NewRequest(http.MethodPost, h.gateway.URL+"/query", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		if accept != "" {
-			req.Header.Set("Accept", accept)
-		}
-		r := gwSend(t, req)
+		r := h.postRaw(accept, string(body))
 		if r.Status != http.StatusOK {
 			t.Errorf("%q: status %d, want 200: %s", accept, r.Status, r.Body)
 		}
@@ -308,9 +280,9 @@ func TestFieldErrorIsExecutedWithDataNull(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
-	gw, calls := newCountingGateway(t, nil)
-	req, _ := http.NewRequest(http.MethodGet, gw.URL+"/healthz", nil)
-	r := gwSend(t, req)
+	// Built without a Logger, as a caller of httpapi.New may: New supplies one.
+	h := newHarness(t, withDefaultToken(demoStaff), withConfig(func(c *httpapi.Config) { c.Logger = nil }))
+	r := h.do(h.request(http.MethodGet, "/healthz", ""))
 	if r.Status != http.StatusOK {
 		t.Errorf("status %d", r.Status)
 	}
@@ -321,16 +293,8 @@ func TestHealthz(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &body); err != nil || body["status"] != "ok" || body["version"] != "test" {
 		t.Errorf("body %s (%v)", r.Body, err)
 	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("health check made %d upstream requests", n)
-	}
-	post, _ := http.NewRequest(http.MethodPost, gw.URL+"/healthz", nil)
-	resp, err := http.DefaultClient.Do(post)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST /healthz: %d, want 405", resp.StatusCode)
+	h.wantNoUpstreamCalls(t, "the health check")
+	if post := h.raw(h.request(http.MethodPost, "/healthz", "")); post.Status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /healthz: %d, want 405", post.Status)
 	}
 }

@@ -3,6 +3,7 @@ package paging
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -118,14 +119,7 @@ func TestEncodeCursorClampsTotalHint(t *testing.T) {
 
 func TestEncodeCursorPanicsOnInvalidOffset(t *testing.T) {
 	for _, c := range []Cursor{{-1, 5}, {maxCursorNumber, maxCursorNumber}, {maxCursorNumber + 5, 0}} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("EncodeCursor(%+v) did not panic", c)
-				}
-			}()
-			EncodeCursor(qValue, c)
-		}()
+		wantPanic(t, fmt.Sprintf("EncodeCursor(%+v)", c), func() { EncodeCursor(qValue, c) })
 	}
 }
 

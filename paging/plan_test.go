@@ -199,14 +199,7 @@ func TestPlanPanics(t *testing.T) {
 		{Window{0, 1}, 0},
 	}
 	for _, b := range bad {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Plan(%+v, %d) did not panic", b.w, b.total)
-				}
-			}()
-			Plan(b.w, b.total)
-		}()
+		wantPanic(t, fmt.Sprintf("Plan(%+v, %d)", b.w, b.total), func() { Plan(b.w, b.total) })
 	}
 }
 

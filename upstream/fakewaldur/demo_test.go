@@ -2,6 +2,7 @@ package fakewaldur
 
 import (
 	"math"
+	"net/http"
 	"reflect"
 	"testing"
 	"time"
@@ -146,9 +147,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	for _, tok := range []string{DemoStaffToken, DemoOwnerToken} {
 		b.Run(tok, func(b *testing.B) {
 			for b.Loop() {
-				rec := newRecorder()
-				req := newRequest("/api/customer-quotas/?quota_name=os_ram_size&page_size=300&page=2", tok)
-				h.ServeHTTP(rec, req)
+				serve(h, http.MethodGet, "/api/customer-quotas/?quota_name=os_ram_size&page_size=300&page=2", "Token "+tok)
 			}
 		})
 	}

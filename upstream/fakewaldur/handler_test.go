@@ -2,7 +2,6 @@ package fakewaldur
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -313,12 +312,9 @@ func TestHeadMatchesGet(t *testing.T) {
 // TestHeadWritesNoBody checks the handler itself: net/http's server would drop a
 // HEAD body anyway, so the loopback test above cannot see one written by mistake.
 func TestHeadWritesNoBody(t *testing.T) {
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodHead, list, nil)
-	req.Header.Set("Authorization", "Token "+tokStaff)
-	New(fixture()).ServeHTTP(rec, req)
-	if rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") == "0" {
-		t.Errorf("HEAD: %d, body %q, Content-Length %s", rec.Code, rec.Body, rec.Header().Get("Content-Length"))
+	res := serve(New(fixture()), http.MethodHead, list, "Token "+tokStaff)
+	if res.status != 200 || len(res.body) != 0 || res.header.Get("Content-Length") == "0" {
+		t.Errorf("HEAD: %d, body %q, Content-Length %s", res.status, res.body, res.header.Get("Content-Length"))
 	}
 }
 
@@ -372,12 +368,9 @@ func TestConcurrentRequests(t *testing.T) {
 					quota := []string{"os_cpu_count", "estimated_price", "unknown"}[(g+i)%3]
 					o := []string{"value", "name"}[i%2]
 					tok := []string{DemoStaffToken, DemoOwnerToken}[g%2]
-					rec := httptest.NewRecorder()
-					req := httptest.NewRequest("GET", "/api/customer-quotas/?quota_name="+quota+"&o="+o+"&page_size=50", nil)
-					req.Header.Set("Authorization", "Token "+tok)
-					h.ServeHTTP(rec, req)
-					if want := strconv.Itoa(len(d.Rows(tok, quota, o))); rec.Code != 200 || rec.Header().Get("X-Result-Count") != want {
-						errs <- quota + " " + o + ": " + rec.Result().Status
+					res := serve(h, http.MethodGet, "/api/customer-quotas/?quota_name="+quota+"&o="+o+"&page_size=50", "Token "+tok)
+					if want := strconv.Itoa(len(d.Rows(tok, quota, o))); res.status != 200 || res.header.Get("X-Result-Count") != want {
+						errs <- quota + " " + o + ": " + http.StatusText(res.status)
 					}
 				}
 			}()

@@ -1,6 +1,7 @@
 package fakewaldur
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -144,11 +145,8 @@ func TestLinkHeaderSchemeAndHost(t *testing.T) {
 	}
 
 	// The host comes from the request's Host header, as Django's build_absolute_uri.
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("GET", "http://waldur.example.org"+list, nil)
-	req.Header.Set("Authorization", "Token "+tokStaff)
-	New(fixture()).ServeHTTP(rec, req)
-	if got := rec.Header().Get("Link"); !strings.HasPrefix(got, "<http://waldur.example.org/api/customer-quotas/?page=1&") {
+	res = serve(New(fixture()), http.MethodGet, "http://waldur.example.org"+list, "Token "+tokStaff)
+	if got := res.header.Get("Link"); !strings.HasPrefix(got, "<http://waldur.example.org/api/customer-quotas/?page=1&") {
 		t.Errorf("Link = %s, want URLs on waldur.example.org", got)
 	}
 }
