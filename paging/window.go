@@ -1,18 +1,20 @@
 package paging
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/waldur-quotas/gateway/upstream/waldurapi"
+)
 
 const (
 	// DefaultFirst is the page length when neither first nor last is given.
 	DefaultFirst = 10
 	// MaxCount bounds first and last, and so the rows of one response.
 	MaxCount = 100
-	// MaxPageSize is the largest page_size upstream accepts.
-	MaxPageSize = 300
-	// MaxRows bounds the lists the gateway pages through, and so cursor
-	// offsets: a billion organisations is far beyond any Waldur, and a larger
-	// total is a broken answer, not a list.
-	MaxRows = 1_000_000_000
+	// MaxPageSize is the largest page_size Waldur honours.
+	MaxPageSize = waldurapi.MaxPageSize
+	// MaxRows bounds the lists the gateway pages through, and so cursor offsets.
+	MaxRows = waldurapi.MaxRows
 )
 
 // Args are the Relay paging arguments, with the cursors already decoded.

@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
 
 // Path is where Waldur serves the endpoint, below the API's base URL.
-const Path = "/api/customer-quotas/"
+const Path = waldurapi.Path
 
 // Ordering is Waldur's `o` parameter. Waldur always orders descending.
 type Ordering string
@@ -161,7 +163,7 @@ func (c *Client) list(ctx context.Context, req PageRequest) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	if len(rows) > min(req.PageSize, 300) {
+	if len(rows) > min(req.PageSize, waldurapi.MaxPageSize) {
 		return Page{}, newError(BadResponse, resp.StatusCode(), nil,
 			"Waldur returned %d rows for a page of %d", len(rows), req.PageSize)
 	}
@@ -320,8 +322,8 @@ func resultCount(resp *resty.Response) (int, error) {
 // is better reported as "a day" than as an overflowed or absurd number.
 const maxRetryAfter = 24 * time.Hour
 
-// MaxResultCount is the largest X-Result-Count accepted; see paging.MaxRows.
-const MaxResultCount = 1_000_000_000
+// MaxResultCount is the largest X-Result-Count accepted.
+const MaxResultCount = waldurapi.MaxRows
 
 // retryAfter reads a Retry-After header, in seconds or as an HTTP date.
 func retryAfter(h string, now time.Time) time.Duration {

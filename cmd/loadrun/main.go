@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
+	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
 
 type phase struct {
@@ -82,7 +83,7 @@ func run(bin string, duration time.Duration, concurrency, customers int) error {
 	}
 	direct := func(query string) func() *http.Request {
 		return func() *http.Request {
-			r, _ := http.NewRequest(http.MethodGet, waldurURL+"/api/customer-quotas/?"+query, nil)
+			r, _ := http.NewRequest(http.MethodGet, waldurURL+waldurapi.Path+"?"+query, nil)
 			r.Header.Set("Authorization", token)
 			return r
 		}

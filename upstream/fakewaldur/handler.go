@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
 
 const (
-	endpointPath = "/api/customer-quotas/"
+	endpointPath = waldurapi.Path
 	allowMethods = "GET, HEAD, OPTIONS"
 )
 

@@ -6,12 +6,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
 
 // Waldur's LinkHeaderPagination settings.
 const (
-	defaultPageSize = 10
-	maxPageSize     = 300
+	defaultPageSize = waldurapi.DefaultPageSize
+	maxPageSize     = waldurapi.MaxPageSize
 )
 
 // lastParam returns the last value of a repeated query parameter, as Django's
