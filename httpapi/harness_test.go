@@ -308,3 +308,30 @@ func (b *syncBuffer) String() string {
 }
 
 const demoStaff = fakewaldur.DemoStaffToken
+
+// raw sends req to the gateway and returns the answer and its body as they
+// are, for answers that need not be JSON (HEAD, a mux's plain-text 405).
+func (h *harness) raw(req *http.Request) (*http.Response, []byte) {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("gateway request: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatalf("read gateway answer: %v", err)
+	}
+	return resp, body
+}
+
+// request builds a request to the gateway's path (such as "/query"), failing
+// the test on a malformed one.
+func (h *harness) request(method, path string, body io.Reader) *http.Request {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.gateway.URL+path, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return req
+}

@@ -40,15 +40,24 @@ type graphQLOverHTTP struct {
 
 var _ graphql.Transport = graphQLOverHTTP{}
 
+// Supports takes every request withGraphQLMethods lets through. An Upgrade
+// header is ignored, as a server may: there is no other transport to take it.
 func (graphQLOverHTTP) Supports(r *http.Request) bool {
-	return (r.Method == http.MethodGet || r.Method == http.MethodPost) && r.Header.Get("Upgrade") == ""
+	return r.Method == http.MethodGet || r.Method == http.MethodPost
 }
 
-func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+// setAnswerHeaders sets the headers every answer of /query carries and returns
+// the media type negotiated for it.
+func setAnswerHeaders(w http.ResponseWriter, r *http.Request) string {
 	media := negotiate(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Add("Vary", "Accept, Authorization")
+	return media
+}
+
+func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	media := setAnswerHeaders(w, r)
 
 	start := graphql.Now()
 	params, status, err := t.readParams(r)
@@ -70,7 +79,7 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	if errs != nil && r.Method == http.MethodGet && isMutation(params.Query) {
 		// The spec answers 405 to a mutation over GET whatever else is wrong
 		// with it (here, that the schema has no mutations at all).
-		writeGETMutationError(r.Context(), w)
+		refuseGETMutation(w, r)
 		return
 	}
 	if errs != nil {
@@ -81,7 +90,7 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	}
 	if r.Method == http.MethodGet {
 		if op := opCtx.Doc.Operations.ForName(opCtx.OperationName); op != nil && op.Operation != ast.Query {
-			writeGETMutationError(r.Context(), w)
+			refuseGETMutation(w, r)
 			return
 		}
 	}
@@ -281,13 +290,10 @@ func writeRequestError(w http.ResponseWriter, status int, list gqlerror.List) {
 	}{list})
 }
 
-// writeGETMutationError answers 405 to an operation other than a query sent
-// with GET.
-func writeGETMutationError(ctx context.Context, w http.ResponseWriter) {
-	list := gqlerror.List{graph.Coded(graph.CodeBadRequest, "only queries may be sent with GET; use POST")}
-	noteErrorCodes(ctx, list)
-	w.Header().Set("Allow", "POST")
-	writeRequestError(w, http.StatusMethodNotAllowed, list)
+// refuseGETMutation answers 405 to an operation other than a query sent with
+// GET: only POST may carry it.
+func refuseGETMutation(w http.ResponseWriter, r *http.Request) {
+	refuseMethod(w, r, http.MethodPost, "only queries may be sent with GET; use POST")
 }
 
 // noteErrorCodes puts the codes of errors raised by this transport in the
