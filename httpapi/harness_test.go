@@ -335,3 +335,20 @@ func (h *harness) request(method, path string, body io.Reader) *http.Request {
 	}
 	return req
 }
+
+// postJSON sends body, marshalled to JSON, as a POST to /query with the given
+// Accept header ("" for none): for requests post cannot spell (extensions,
+// operationName, raw JSON values).
+func (h *harness) postJSON(accept string, body any) gqlResponse {
+	h.t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req := h.request(http.MethodPost, "/query", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	return h.do(req)
+}

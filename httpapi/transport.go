@@ -85,7 +85,7 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	if errs != nil {
 		relabelTokenLimit(errs)
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeRequestError(w, requestErrorStatus(media), resp.Errors)
+		writeRequestError(w, requestErrorStatus(media, resp.Errors), resp.Errors)
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -136,7 +136,19 @@ func negotiate(accept string) string {
 	return best
 }
 
-func requestErrorStatus(media string) int {
+// requestErrorStatus is the status of errors raised before execution. One that
+// says the request is malformed (BAD_REQUEST: a persisted-query extension
+// whose hash does not match its query, say) is a 400 whatever the media type,
+// like the transport's own; a document that fails to parse, validate or stay
+// within the limits, or an unknown persisted-query hash, is a 400 only under
+// graphql-response+json and a 200 under application/json, as legacy clients
+// (and Apollo's persisted-query link) expect.
+func requestErrorStatus(media string, errs gqlerror.List) int {
+	for _, e := range errs {
+		if graph.CodeOf(e) == graph.CodeBadRequest {
+			return http.StatusBadRequest
+		}
+	}
 	if media == mediaGraphQLResponse {
 		return http.StatusBadRequest
 	}
