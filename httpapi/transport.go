@@ -76,6 +76,14 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if opCtx.Operation != nil {
+		// The document validated, so its variables are coerced next, as the
+		// spec orders it: a refusal here replaces whatever gqlparser's laxer
+		// coercion or the limits (which look at the operation later) said.
+		if err := checkVariables(opCtx.Operation, params.Variables); err != nil {
+			errs = gqlerror.List{err}
+		}
+	}
 	if errs != nil && r.Method == http.MethodGet && isMutation(params.Query) {
 		// The spec answers 405 to a mutation over GET whatever else is wrong
 		// with it (here, that the schema has no mutations at all).
@@ -262,6 +270,7 @@ func decodeObjects(wire *wireParams, params *graphql.RawParams) *gqlerror.Error 
 			return graph.Coded(graph.CodeBadRequest, p.name+" must be a JSON object")
 		}
 	}
+	wholeNumbersAsIntegers(params.Variables)
 	return nil
 }
 
