@@ -11,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"github.com/waldur-quotas/gateway/graph"
 	"github.com/waldur-quotas/gateway/upstream"
@@ -56,7 +55,7 @@ func New(cfg Config) http.Handler {
 		cfg.APQCacheSize = 1000
 	}
 	mux := http.NewServeMux()
-	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withCaller(newGraphQLServer(cfg))))
+	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})
@@ -70,7 +69,6 @@ func New(cfg Config) http.Handler {
 
 func newGraphQLServer(cfg Config) *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{Waldur: cfg.Waldur})))
-	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes})
 	srv.SetQueryCache(newBoundedCache(1000, documentCacheBytes, documentCost))
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)

@@ -471,3 +471,15 @@ func (b *syncBuffer) String() string {
 }
 
 const demoStaff = fakewaldur.DemoStaffToken
+
+// postJSON sends body, marshalled to JSON, as a POST to /query with the given
+// Accept header ("" for none): for requests post cannot spell (extensions,
+// operationName, raw JSON values).
+func (h *harness) postJSON(accept string, body any) gqlResponse {
+	h.t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return h.postRaw(accept, string(b))
+}

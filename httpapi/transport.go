@@ -40,15 +40,24 @@ type graphQLOverHTTP struct {
 
 var _ graphql.Transport = graphQLOverHTTP{}
 
+// Supports takes every request withGraphQLMethods lets through. An Upgrade
+// header is ignored, as a server may: there is no other transport to take it.
 func (graphQLOverHTTP) Supports(r *http.Request) bool {
-	return (r.Method == http.MethodGet || r.Method == http.MethodPost) && r.Header.Get("Upgrade") == ""
+	return r.Method == http.MethodGet || r.Method == http.MethodPost
 }
 
-func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+// setAnswerHeaders sets the headers every answer of /query carries and returns
+// the media type negotiated for it.
+func setAnswerHeaders(w http.ResponseWriter, r *http.Request) string {
 	media := negotiate(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Add("Vary", "Accept, Authorization")
+	return media
+}
+
+func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	media := setAnswerHeaders(w, r)
 
 	start := graphql.Now()
 	params, status, err := t.readParams(r)
@@ -67,21 +76,29 @@ func (t graphQLOverHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql
 
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if opCtx.Operation != nil {
+		// The document validated, so its variables are coerced next, as the
+		// spec orders it: a refusal here replaces whatever gqlparser's laxer
+		// coercion or the limits (which look at the operation later) said.
+		if err := checkVariables(opCtx.Operation, params.Variables); err != nil {
+			errs = gqlerror.List{err}
+		}
+	}
 	if errs != nil && r.Method == http.MethodGet && isMutation(params.Query) {
 		// The spec answers 405 to a mutation over GET whatever else is wrong
 		// with it (here, that the schema has no mutations at all).
-		writeGETMutationError(r.Context(), w)
+		refuseGETMutation(w, r)
 		return
 	}
 	if errs != nil {
 		relabelTokenLimit(errs)
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeRequestError(w, requestErrorStatus(media), resp.Errors)
+		writeRequestError(w, requestErrorStatus(media, resp.Errors), resp.Errors)
 		return
 	}
 	if r.Method == http.MethodGet {
 		if op := opCtx.Doc.Operations.ForName(opCtx.OperationName); op != nil && op.Operation != ast.Query {
-			writeGETMutationError(r.Context(), w)
+			refuseGETMutation(w, r)
 			return
 		}
 	}
@@ -127,7 +144,19 @@ func negotiate(accept string) string {
 	return best
 }
 
-func requestErrorStatus(media string) int {
+// requestErrorStatus is the status of errors raised before execution. One that
+// says the request is malformed (BAD_REQUEST: a persisted-query extension
+// whose hash does not match its query, say) is a 400 whatever the media type,
+// like the transport's own; a document that fails to parse, validate or stay
+// within the limits, or an unknown persisted-query hash, is a 400 only under
+// graphql-response+json and a 200 under application/json, as legacy clients
+// (and Apollo's persisted-query link) expect.
+func requestErrorStatus(media string, errs gqlerror.List) int {
+	for _, e := range errs {
+		if graph.CodeOf(e) == graph.CodeBadRequest {
+			return http.StatusBadRequest
+		}
+	}
 	if media == mediaGraphQLResponse {
 		return http.StatusBadRequest
 	}
@@ -241,6 +270,7 @@ func decodeObjects(wire *wireParams, params *graphql.RawParams) *gqlerror.Error 
 			return graph.Coded(graph.CodeBadRequest, p.name+" must be a JSON object")
 		}
 	}
+	wholeNumbersAsIntegers(params.Variables)
 	return nil
 }
 
@@ -281,13 +311,10 @@ func writeRequestError(w http.ResponseWriter, status int, list gqlerror.List) {
 	}{list})
 }
 
-// writeGETMutationError answers 405 to an operation other than a query sent
-// with GET.
-func writeGETMutationError(ctx context.Context, w http.ResponseWriter) {
-	list := gqlerror.List{graph.Coded(graph.CodeBadRequest, "only queries may be sent with GET; use POST")}
-	noteErrorCodes(ctx, list)
-	w.Header().Set("Allow", "POST")
-	writeRequestError(w, http.StatusMethodNotAllowed, list)
+// refuseGETMutation answers 405 to an operation other than a query sent with
+// GET: only POST may carry it.
+func refuseGETMutation(w http.ResponseWriter, r *http.Request) {
+	refuseMethod(w, r, http.MethodPost, "only queries may be sent with GET; use POST")
 }
 
 // noteErrorCodes puts the codes of errors raised by this transport in the
