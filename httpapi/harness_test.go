@@ -166,9 +166,9 @@ type gqlError struct {
 // gqlResponse is one HTTP answer of the gateway. Keys holds its top-level JSON
 // entries, so that the absence of "data" can be told from "data": null.
 type gqlResponse struct {
-	Status int
-	Header http.Header
-	Body   []byte
+	Status int                        `json:"-"`
+	Header http.Header                `json:"-"`
+	Body   []byte                     `json:"-"`
 	Keys   map[string]json.RawMessage `json:"-"`
 	Data   json.RawMessage            `json:"data"`
 	Errors []gqlError                 `json:"errors"`
