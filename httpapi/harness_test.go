@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -52,6 +53,7 @@ type harnessConfig struct {
 	upstream      http.Handler
 	clientOptions []upstream.Option
 	gateway       []func(*httpapi.Config)
+	listener      func(net.Listener, *slog.Logger) net.Listener
 }
 
 // withConfig changes the gateway's Config (limits, CORS, introspection, APQ)
@@ -117,7 +119,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, mutate := range cfg.gateway {
 		mutate(&gwConfig)
 	}
-	h.gateway = httptest.NewServer(httpapi.New(gwConfig))
+	h.gateway = httptest.NewUnstartedServer(httpapi.New(gwConfig))
+	if cfg.listener != nil {
+		h.gateway.Listener = cfg.listener(h.gateway.Listener, logger)
+	}
+	h.gateway.Start()
 	t.Cleanup(h.gateway.Close)
 	return h
 }
@@ -308,3 +314,9 @@ func (b *syncBuffer) String() string {
 }
 
 const demoStaff = fakewaldur.DemoStaffToken
+
+// withListener wraps the gateway's loopback listener, as a server.go wrapper
+// would, with the harness's logger at hand.
+func withListener(wrap func(net.Listener, *slog.Logger) net.Listener) harnessOption {
+	return func(c *harnessConfig) { c.listener = wrap }
+}
