@@ -92,7 +92,7 @@ func healthzOnce(addr string) (net.Conn, string) {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	outcome := fmt.Sprintf("HTTP %d Retry-After=%q Connection=%q", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Connection"))
+	outcome := fmt.Sprintf("HTTP %d Retry-After=%q Connection: close=%v", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Close)
 	if resp.StatusCode != http.StatusOK || resp.Close {
 		conn.Close()
 		return nil, outcome
