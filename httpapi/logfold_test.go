@@ -3,11 +3,13 @@ package httpapi_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/upstream"
 )
 
@@ -84,17 +86,29 @@ func TestRequestLineWithoutFailures(t *testing.T) {
 }
 
 // Liveness probes come every few seconds and say nothing: they write no line
-// at INFO (the harness logs at INFO).
+// at INFO (the harness logs at INFO), and still one at DEBUG.
 func TestHealthzWritesNothingAtInfo(t *testing.T) {
-	h := newHarness(t)
-	for range 3 {
-		req, _ := http.NewRequest(http.MethodGet, h.gateway.URL+"/healthz", nil)
-		if resp := h.do(req); resp.Status != http.StatusOK {
-			t.Fatalf("/healthz: %d", resp.Status)
+	probe := func(h *harness) {
+		for range 3 {
+			req, _ := http.NewRequest(http.MethodGet, h.gateway.URL+"/healthz", nil)
+			if resp := h.do(req); resp.Status != http.StatusOK {
+				t.Fatalf("/healthz: %d", resp.Status)
+			}
 		}
 	}
+	h := newHarness(t)
+	probe(h)
 	if logs := h.logs.String(); logs != "" {
-		t.Errorf("/healthz wrote:\n%s", logs)
+		t.Errorf("/healthz wrote at INFO:\n%s", logs)
+	}
+
+	var debug syncBuffer
+	h = newHarness(t, withConfig(func(c *httpapi.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}))
+	probe(h)
+	if lines := strings.Count(debug.String(), `"level":"DEBUG","msg":"request","method":"GET","path":"/healthz"`); lines != 3 {
+		t.Errorf("3 probes wrote %d DEBUG request lines:\n%s", lines, debug.String())
 	}
 }
 
