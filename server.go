@@ -189,9 +189,11 @@ func run(cfg config, logger *slog.Logger) error {
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      timeouts.write(),
 		IdleTimeout:       idleTimeout,
-		// Credentials and cookies fit in a few KiB; Go's default of 1 MiB per
-		// connection, times MAX_CONNECTIONS, is memory for the asking.
-		MaxHeaderBytes: 64 << 10,
+		// The request line carries a GET's query, which the gateway bounds
+		// like a body (and answers 414 past it); credentials and cookies fit
+		// in a few KiB beside it. Go's default of 1 MiB per connection, times
+		// MAX_CONNECTIONS, is memory for the asking.
+		MaxHeaderBytes: int(cfg.limits.MaxBodyBytes) + 16<<10,
 	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {

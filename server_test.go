@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -557,5 +558,24 @@ func TestBinaryDrainsRequestsOnSIGTERM(t *testing.T) {
 	}
 	if err := g.waitExit(t, time.Minute); err != nil {
 		t.Errorf("exit after draining: %v, want status 0:\n%s", err, strings.Join(g.logs.all(), "\n"))
+	}
+}
+
+// A GET whose query string is within GRAPHQL_MAX_BODY_BYTES reaches the
+// gateway, however that limit is set: the server's header limit leaves room
+// for it.
+func TestBinaryLongGETWithinTheBodyLimit(t *testing.T) {
+	t.Parallel()
+	bin := buildGateway(t)
+	g := startGateway(t, bin, "GRAPHQL_MAX_BODY_BYTES=200000")
+	query := "{" + strings.Repeat(" ", 150_000) + "__typename }"
+	resp, err := http.Get(g.base + "/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"__typename":"Query"`) {
+		t.Errorf("GET of %d bytes: %d %.200s", len(query), resp.StatusCode, raw)
 	}
 }
