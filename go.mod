@@ -14,6 +14,7 @@ require (
 	github.com/rs/cors v1.11.1
 	github.com/vektah/gqlparser/v2 v2.5.64
 	golang.org/x/sync v0.25.0
+	golang.org/x/time v0.12.0
 )
 
 require (

@@ -39,6 +39,7 @@ type config struct {
 	introspection   bool
 	corsOrigins     string
 	apqCacheSize    int
+	maxConnections  int
 	limits          httpapi.Limits
 }
 
@@ -103,6 +104,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.limits.MaxTokens, "max-tokens", envInt("GRAPHQL_MAX_TOKENS", d.MaxTokens), "maximum parser tokens per query (env GRAPHQL_MAX_TOKENS)")
 	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
 	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", 1000), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
+	fs.IntVar(&cfg.maxConnections, "max-connections", envInt("MAX_CONNECTIONS", httpapi.DefaultMaxConnections), "open client connections at most; more are answered 503 and closed (env MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -113,8 +115,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return cfg, envErr
 	}
 	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 ||
-		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 {
-		return cfg, fmt.Errorf("limits and the APQ cache size must be positive")
+		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 {
+		return cfg, fmt.Errorf("limits, the APQ cache size and the connection limit must be positive")
 	}
 	if cfg.upstreamTimeout <= 0 {
 		return cfg, fmt.Errorf("-upstream-timeout must be positive")
@@ -170,8 +172,8 @@ func run(cfg config, logger *slog.Logger) error {
 		return err
 	}
 
+	timeouts := serverTimeouts{upstream: cfg.upstreamTimeout}
 	srv := &http.Server{
-		Addr: cfg.listen,
 		Handler: httpapi.New(httpapi.Config{
 			Waldur:     waldur,
 			Logger:     logger,
@@ -183,21 +185,25 @@ func run(cfg config, logger *slog.Logger) error {
 			CORSAllowedOrigins: splitList(cfg.corsOrigins),
 			APQCacheSize:       cfg.apqCacheSize,
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		// A field makes at most four rounds of upstream calls one after the
-		// other (HEAD, GETs, and once more when the list changed under it);
-		// fields run concurrently. The answer must still get out after that.
-		WriteTimeout: 4*cfg.upstreamTimeout + 10*time.Second,
-		IdleTimeout:  2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      timeouts.write(),
+		IdleTimeout:       idleTimeout,
+		// The request line carries a GET's query, which the gateway bounds
+		// like a body (and answers 414 past it); credentials and cookies fit
+		// in a few KiB beside it. Go's default of 1 MiB per connection, times
+		// MAX_CONNECTIONS, is memory for the asking.
+		MaxHeaderBytes: int(cfg.limits.MaxBodyBytes) + 16<<10,
 	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
+	ln = httpapi.LimitConnections(ln, cfg.maxConnections, logger)
 	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""),
-		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)))
+		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
+		slog.Int("max_connections", cfg.maxConnections), slog.Duration("shutdown_grace", timeouts.shutdownGrace()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -206,13 +212,22 @@ func run(cfg config, logger *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// A second signal stops the process at once, as if none were caught.
+	stop()
+	return drain(srv, errc, timeouts.shutdownGrace(), logger)
+}
+
+// drain stops accepting connections and waits up to grace for the requests in
+// flight to be answered: a SIGTERM must not cut off an answer.
+func drain(srv *http.Server, served <-chan error, grace time.Duration, logger *slog.Logger) error {
+	logger.Info("shutting down", slog.Duration("grace", grace))
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := srv.Shutdown(ctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %s: %w", grace, err)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

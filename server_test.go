@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/upstream"
+	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
 
 func envOf(kv map[string]string) func(string) string {
@@ -36,6 +40,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		demoCustomers:   1000,
 		introspection:   true,
 		apqCacheSize:    1000,
+		maxConnections:  httpapi.DefaultMaxConnections,
 		limits:          httpapi.DefaultLimits(),
 	}
 	if cfg != want {
@@ -62,6 +67,7 @@ var fullEnv = map[string]string{
 	"GRAPHQL_MAX_TOKENS":     "300",
 	"GRAPHQL_MAX_BODY_BYTES": "4096",
 	"APQ_CACHE_SIZE":         "50",
+	"MAX_CONNECTIONS":        "200",
 }
 
 func TestParseConfigFromEnv(t *testing.T) {
@@ -78,6 +84,7 @@ func TestParseConfigFromEnv(t *testing.T) {
 		introspection:   false,
 		corsOrigins:     "https://a.example, https://b.example",
 		apqCacheSize:    50,
+		maxConnections:  200,
 		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxTokens: 300, MaxBodyBytes: 4096},
 	}
 	if cfg != want {
@@ -118,6 +125,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		"-max-tokens", "400",
 		"-max-body-bytes", "8192",
 		"-apq-cache-size", "60",
+		"-max-connections", "300",
 	}
 	cfg, err := parseConfig(args, envOf(fullEnv))
 	if err != nil {
@@ -132,6 +140,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		introspection:   true,
 		corsOrigins:     "https://c.example",
 		apqCacheSize:    60,
+		maxConnections:  300,
 		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxTokens: 400, MaxBodyBytes: 8192},
 	}
 	if cfg != want {
@@ -165,6 +174,8 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"GRAPHQL_MAX_TOKENS", "2k"},
 		{"GRAPHQL_MAX_BODY_BYTES", "64KiB"},
 		{"APQ_CACHE_SIZE", "0"},
+		{"MAX_CONNECTIONS", "0"},
+		{"MAX_CONNECTIONS", "many"},
 	} {
 		t.Run(c.key+"="+c.value, func(t *testing.T) {
 			_, err := parseConfig(nil, envOf(map[string]string{c.key: c.value}))
@@ -197,6 +208,7 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"-max-tokens", "0"},
 		{"-max-body-bytes", "0"},
 		{"-apq-cache-size", "0"},
+		{"-max-connections", "0"},
 		{"-upstream-timeout", "0s"},
 		{"-upstream-timeout", "abc"},
 		{"-max-depth", "x"},
@@ -275,7 +287,9 @@ func (l *logRecorder) waitFor(t *testing.T, msg string, timeout time.Duration) m
 	}
 }
 
-func TestBinaryDemoMode(t *testing.T) {
+// buildGateway builds the binary into the test's temporary directory.
+func buildGateway(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -284,6 +298,73 @@ func TestBinaryDemoMode(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// runningGateway is the binary started by one test, on a loopback port.
+type runningGateway struct {
+	cmd      *exec.Cmd
+	logs     *logRecorder
+	base     string // http://127.0.0.1:port
+	addr     string
+	exited   chan struct{} // closed when the process has exited…
+	waitErr  error         // …with this
+	readDone chan struct{} // closed when its stderr is read to the end
+}
+
+// startGateway runs bin with env (LISTEN_ADDR=127.0.0.1:0 added) and waits for
+// its "gateway listening" line. The process is killed, by its own PID, if the
+// test ends with it still running.
+func startGateway(t *testing.T, bin string, env ...string) *runningGateway {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append([]string{"LISTEN_ADDR=127.0.0.1:0"}, env...)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	g := &runningGateway{cmd: cmd, logs: &logRecorder{added: make(chan struct{}, 1)}, exited: make(chan struct{}), readDone: make(chan struct{})}
+	go func() { g.waitErr = cmd.Wait(); close(g.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-g.exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-g.exited
+		}
+	})
+	go g.logs.read(pr, g.readDone)
+
+	listening := g.logs.waitFor(t, "gateway listening", 10*time.Second)
+	g.addr, _ = listening["addr"].(string)
+	if !strings.HasPrefix(g.addr, "127.0.0.1:") || g.addr == "127.0.0.1:0" {
+		t.Fatalf("listening on %q", g.addr)
+	}
+	g.base = "http://" + g.addr
+	return g
+}
+
+// waitExit waits for the process to exit after a signal and returns its error.
+func (g *runningGateway) waitExit(t *testing.T, within time.Duration) error {
+	t.Helper()
+	select {
+	case <-g.exited:
+		<-g.readDone
+		return g.waitErr
+	case <-time.After(within):
+		t.Fatalf("still running %v after the signal", within)
+		return nil
+	}
+}
+
+func TestBinaryDemoMode(t *testing.T) {
+	t.Parallel()
+	bin := buildGateway(t)
 
 	t.Run("-version", func(t *testing.T) {
 		cmd := exec.Command(bin, "-version")
@@ -306,37 +387,9 @@ func TestBinaryDemoMode(t *testing.T) {
 		}
 	})
 
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"LISTEN_ADDR=127.0.0.1:0"} // no WALDUR_API_URL: demo mode
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	var waitErr error
-	exited := make(chan struct{})
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill() // this test's own child, by its PID
-			<-exited
-		}
-	})
-	logs := &logRecorder{added: make(chan struct{}, 1)}
-	readDone := make(chan struct{})
-	go logs.read(pr, readDone)
-
-	listening := logs.waitFor(t, "gateway listening", 10*time.Second)
-	addr, _ := listening["addr"].(string)
-	if !strings.HasPrefix(addr, "127.0.0.1:") || addr == "127.0.0.1:0" {
-		t.Fatalf("listening on %q", addr)
-	}
+	g := startGateway(t, bin) // no WALDUR_API_URL: demo mode
+	logs, base := g.logs, g.base
+	listening := logs.waitFor(t, "gateway listening", time.Second)
 	if v := listening["version"]; v != "e2e-test" {
 		t.Errorf("version %v", v)
 	}
@@ -347,7 +400,6 @@ func TestBinaryDemoMode(t *testing.T) {
 	if demo["level"] != "WARN" {
 		t.Errorf("demo line level %v", demo["level"])
 	}
-	base := "http://" + addr
 
 	body := `{"query": "{ customerQuotas(quotaName: \"os_storage_size\", first: 3) { totalCount nodes { customerName customerAbbreviation value } } }"}`
 	resp, err := http.Post(base+"/query", "application/json", strings.NewReader(body))
@@ -393,18 +445,12 @@ func TestBinaryDemoMode(t *testing.T) {
 		t.Errorf("first request line %v", reqLine)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-exited:
-		if waitErr != nil {
-			t.Errorf("exit after SIGTERM: %v, want status 0", waitErr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still running 10s after SIGTERM")
+	if err := g.waitExit(t, 10*time.Second); err != nil {
+		t.Errorf("exit after SIGTERM: %v, want status 0", err)
 	}
-	<-readDone
 	logs.waitFor(t, "shutting down", time.Second)
 
 	lines := logs.all()
@@ -416,5 +462,120 @@ func TestBinaryDemoMode(t *testing.T) {
 		if strings.Contains(line, "demo-staff-token") {
 			t.Errorf("log line reveals the demo token: %q", line)
 		}
+	}
+}
+
+// slowWaldur is the fake Waldur answering each call after delay; arrived
+// hears of the first call.
+func slowWaldur(t *testing.T, delay time.Duration) (url string, arrived <-chan struct{}) {
+	fake := fakewaldur.New(fakewaldur.Demo(50, 1))
+	first := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(first) })
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, first
+}
+
+// SIGTERM during a request as long as the gateway may legitimately run (two
+// upstream rounds of almost UPSTREAM_TIMEOUT each, longer than the old fixed
+// 15 s grace) lets it finish with its data, refuses new connections at once,
+// and then the process exits 0.
+func TestBinaryDrainsRequestsOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	bin := buildGateway(t)
+	const upstreamTimeout, delay = 9 * time.Second, 8 * time.Second
+	waldurURL, arrived := slowWaldur(t, delay)
+	g := startGateway(t, bin, "WALDUR_API_URL="+waldurURL, "WALDUR_API_TOKEN="+fakewaldur.DemoStaffToken,
+		"UPSTREAM_TIMEOUT="+upstreamTimeout.String())
+
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		// last: 3 without before costs a HEAD for the total, then a GET.
+		body := `{"query": "{ customerQuotas(quotaName: \"os_cpu_count\", last: 3) { totalCount nodes { customerName } } }"}`
+		resp, err := http.Post(g.base+"/query", "application/json", strings.NewReader(body))
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- answer{resp.StatusCode, raw, err}
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request never reached Waldur")
+	}
+	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	g.logs.waitFor(t, "shutting down", 10*time.Second)
+
+	// New connections are refused while the request is still running.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		conn, err := net.DialTimeout("tcp", g.addr, time.Second)
+		if err != nil {
+			break
+		}
+		conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting connections 10 s after SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case a := <-answered:
+		t.Fatalf("the request ended before new connections were refused: %d %s %v", a.status, a.body, a.err)
+	default:
+	}
+
+	a := <-answered
+	var reply struct {
+		Data struct {
+			CustomerQuotas struct {
+				TotalCount int               `json:"totalCount"`
+				Nodes      []json.RawMessage `json:"nodes"`
+			} `json:"customerQuotas"`
+		} `json:"data"`
+		Errors []any `json:"errors"`
+	}
+	if a.err != nil || a.status != http.StatusOK || json.Unmarshal(a.body, &reply) != nil || len(reply.Errors) > 0 ||
+		reply.Data.CustomerQuotas.TotalCount != 50 || len(reply.Data.CustomerQuotas.Nodes) != 3 {
+		t.Fatalf("the request in flight at SIGTERM: %d %s %v", a.status, a.body, a.err)
+	}
+	if err := g.waitExit(t, time.Minute); err != nil {
+		t.Errorf("exit after draining: %v, want status 0:\n%s", err, strings.Join(g.logs.all(), "\n"))
+	}
+}
+
+// A GET whose query string is within GRAPHQL_MAX_BODY_BYTES reaches the
+// gateway, however that limit is set: the server's header limit leaves room
+// for it.
+func TestBinaryLongGETWithinTheBodyLimit(t *testing.T) {
+	t.Parallel()
+	bin := buildGateway(t)
+	g := startGateway(t, bin, "GRAPHQL_MAX_BODY_BYTES=200000")
+	query := "{" + strings.Repeat(" ", 150_000) + "__typename }"
+	resp, err := http.Get(g.base + "/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"__typename":"Query"`) {
+		t.Errorf("GET of %d bytes: %d %.200s", len(query), resp.StatusCode, raw)
 	}
 }

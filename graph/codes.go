@@ -15,6 +15,9 @@ const (
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
 	CodeRequestTooLarge      = "REQUEST_TOO_LARGE"
 	CodeRequestCancelled     = "REQUEST_CANCELLED"
+	// The gateway holds MAX_CONNECTIONS connections already: it answers 503
+	// with Retry-After and closes the new one before reading a request.
+	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
 
 	// Documents: gqlgen's own codes for parse and validation failures and for
 	// an unknown persisted-query hash, spelled here so that the table is whole.

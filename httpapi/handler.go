@@ -16,7 +16,10 @@ import (
 	"github.com/waldur-quotas/gateway/upstream"
 )
 
-const queryPath = "/query"
+const (
+	queryPath   = "/query"
+	healthzPath = "/healthz"
+)
 
 // Byte budgets of the caches filled by query text: generous for real queries
 // (a few hundred bytes to a few KiB each), and the most memory a stream of
@@ -56,7 +59,7 @@ func New(cfg Config) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg)))))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})
 	})
@@ -84,7 +87,9 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	srv.Use(shapeLimits{maxDepth: cfg.Limits.MaxDepth, maxAliases: cfg.Limits.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 
-	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Logger))
+	// Not the request's own line: rate-limited, so that a bug hit by every
+	// request does not flood the log.
+	srv.SetErrorPresenter(graph.ErrorPresenter(rateLimited(cfg.Logger)))
 	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
 		// A plain error: the presenter logs it and shows "internal server error".
 		return fmt.Errorf("panic: %v", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -55,6 +56,7 @@ type harnessConfig struct {
 	upstream      http.Handler
 	clientOptions []upstream.Option
 	gateway       []func(*httpapi.Config)
+	listener      func(net.Listener, *slog.Logger) net.Listener
 }
 
 // withConfig changes the gateway's Config (limits, CORS, introspection, APQ)
@@ -126,7 +128,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, mutate := range cfg.gateway {
 		mutate(&gwConfig)
 	}
-	h.gateway = httptest.NewServer(httpapi.New(gwConfig))
+	h.gateway = httptest.NewUnstartedServer(httpapi.New(gwConfig))
+	if cfg.listener != nil {
+		h.gateway.Listener = cfg.listener(h.gateway.Listener, logger)
+	}
+	h.gateway.Start()
 	t.Cleanup(h.gateway.Close)
 	return h
 }
@@ -353,7 +359,7 @@ func (h *harness) wantNoUpstreamCalls(t testing.TB, what string) {
 }
 
 // logRecords decodes each line of logs (the gateway's JSON log, as in h.logs)
-// whose msg is msg into a T, failing t when a line is not JSON.
+// whose msg is msg ("" for every line) into a T, failing t when a line is not JSON.
 func logRecords[T any](t testing.TB, logs, msg string) []T {
 	t.Helper()
 	var out []T
@@ -367,7 +373,7 @@ func logRecords[T any](t testing.TB, logs, msg string) []T {
 		if err := json.Unmarshal([]byte(line), &head); err != nil {
 			t.Fatalf("log line is not JSON: %q", line)
 		}
-		if head.Msg != msg {
+		if msg != "" && head.Msg != msg {
 			continue
 		}
 		var rec T
@@ -482,4 +488,10 @@ func (h *harness) postJSON(accept string, body any) gqlResponse {
 		h.t.Fatal(err)
 	}
 	return h.postRaw(accept, string(b))
+}
+
+// withListener wraps the gateway's loopback listener, as a server.go wrapper
+// would, with the harness's logger at hand.
+func withListener(wrap func(net.Listener, *slog.Logger) net.Listener) harnessOption {
+	return func(c *harnessConfig) { c.listener = wrap }
 }

@@ -15,9 +15,9 @@ func TestUpstreamFailureIsLoggedWithItsCause(t *testing.T) {
 	if resp.code() != "UPSTREAM_UNAVAILABLE" {
 		t.Fatalf("code %q, want UPSTREAM_UNAVAILABLE", resp.code())
 	}
-	failure := lastLogRecord(t, h, "upstream call failed")
-	if failure["level"] != "WARN" || failure["method"] != "HEAD" || !strings.Contains(failure["cause"].(string), "connection refused") {
-		t.Fatalf("log line %v: want a WARN for the HEAD with the cause", failure)
+	failure := lastLogRecord(t, h, "request")
+	if failure["level"] != "WARN" || failure["upstream_failures"] != 1.0 || !strings.Contains(failure["upstream_last_cause"].(string), "connection refused") {
+		t.Fatalf("log line %v: want a WARN request line with the failed HEAD's cause", failure)
 	}
 	logs := h.logs.String()
 	for _, secret := range []string{"SECRET-log-token", h.waldur.URL, "/api/customer-quotas"} {

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/waldur-quotas/gateway/graph"
 	"github.com/waldur-quotas/gateway/upstream"
 )
 
@@ -30,32 +32,55 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests writes one line per request: what was asked, how it went, how many
-// upstream calls it cost. Headers are never logged: they carry credentials.
+// logRequests writes one line per request, and only one: what was asked, how
+// it went, what it cost upstream and how the upstream failed, if it did. Its
+// level says how it went, so an operator can filter on it. Headers are never
+// logged: they carry credentials.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, stats := withStats(r.Context())
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		op, calls, codes := stats.snapshot()
+		sum := stats.snapshot()
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		}
-		if op != "" {
-			attrs = append(attrs, slog.String("operation", op))
+		if sum.operation != "" {
+			attrs = append(attrs, slog.String("operation", sum.operation))
 		}
-		if calls > 0 || r.URL.Path == queryPath {
-			attrs = append(attrs, slog.Int("upstream_calls", calls))
+		if sum.upstreamCalls > 0 || r.URL.Path == queryPath {
+			attrs = append(attrs, slog.Int("upstream_calls", sum.upstreamCalls))
 		}
-		if len(codes) > 0 {
-			attrs = append(attrs, slog.Any("error_codes", codes))
+		if f := sum.failures; f.count > 0 {
+			attrs = append(attrs,
+				slog.Int("upstream_failures", f.count),
+				slog.Int("upstream_last_status", f.lastStatus),
+				slog.String("upstream_last_cause", f.lastCause))
 		}
-		logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		if len(sum.errorCodes) > 0 {
+			attrs = append(attrs, slog.Any("error_codes", sum.errorCodes))
+		}
+		logger.LogAttrs(ctx, requestLevel(r, rec.status, sum), "request", attrs...)
 	})
+}
+
+// requestLevel: ERROR for the gateway's own failures, WARN when Waldur failed
+// it, DEBUG for a liveness probe that passed (probes come every few seconds
+// and say nothing), INFO otherwise.
+func requestLevel(r *http.Request, status int, sum requestSummary) slog.Level {
+	switch {
+	case status >= http.StatusInternalServerError || slices.Contains(sum.errorCodes, graph.CodeInternal):
+		return slog.LevelError
+	case sum.failures.alarming:
+		return slog.LevelWarn
+	case r.URL.Path == healthzPath && status == http.StatusOK:
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // withCaller binds the caller's Authorization header to the request context,

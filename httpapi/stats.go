@@ -16,6 +16,22 @@ type requestStats struct {
 	operation     string
 	upstreamCalls int
 	errorCodes    []string
+	failures      upstreamFailures
+}
+
+// upstreamFailures folds the request's failed upstream calls into its one log
+// line: with Waldur down, a line per failed call multiplied the log by the
+// number of fields in every request.
+type upstreamFailures struct {
+	count int
+	// alarming: at least one failure is the operator's concern, not the
+	// caller going away or a list that shrank under a plan made again.
+	alarming   bool
+	lastStatus int
+	// lastCause is what an operator acts on ("connection refused", a
+	// timeout, "HTTP 503"). Neither it nor the message holds a credential,
+	// the upstream URL or an upstream body.
+	lastCause string
 }
 
 type statsKey struct{}
@@ -30,42 +46,54 @@ func statsFrom(ctx context.Context) *requestStats {
 	return s
 }
 
-// ObserveUpstream counts an upstream call against the request that caused it.
-// Pass it to upstream.WithObserver; UpstreamObserver also logs failures.
-func ObserveUpstream(ctx context.Context, _ upstream.Call) {
-	if s := statsFrom(ctx); s != nil {
-		s.mu.Lock()
-		s.upstreamCalls++
-		s.mu.Unlock()
+// ObserveUpstream counts an upstream call against the request that caused it
+// and folds a failure into that request's log line. Pass it (or
+// UpstreamObserver) to upstream.WithObserver.
+func ObserveUpstream(ctx context.Context, c upstream.Call) {
+	s := statsFrom(ctx)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.upstreamCalls++
+	if c.Err != nil {
+		s.failures.add(c)
 	}
 }
 
-// UpstreamObserver counts calls like ObserveUpstream and logs each failed one
-// with its cause, which the client never sees (it gets a message for people):
-// an operator needs "connection refused" or "timeout" to act. No credential is
-// in a Call or its error.
+// UpstreamObserver is ObserveUpstream, and logs a failed call that no request
+// line can report (one made outside any request), rate-limited.
 func UpstreamObserver(logger *slog.Logger) func(context.Context, upstream.Call) {
+	events := rateLimited(logger)
 	return func(ctx context.Context, c upstream.Call) {
-		ObserveUpstream(ctx, c)
-		if c.Err == nil {
+		if statsFrom(ctx) != nil {
+			ObserveUpstream(ctx, c)
 			return
 		}
-		level := slog.LevelWarn
-		if k := upstream.KindOf(c.Err); k == 0 || k == upstream.PageNotFound {
-			// The caller went away, or the list shrank under a plan that is
-			// then made again: expected, not an alarm.
-			level = slog.LevelInfo
+		if c.Err != nil {
+			events.LogAttrs(ctx, slog.LevelWarn, "upstream call failed outside a request",
+				slog.String("method", c.Method), slog.Int("status", c.Status), slog.String("cause", causeOf(c.Err)))
 		}
-		attrs := []slog.Attr{
-			slog.String("method", c.Method), slog.Int("status", c.Status),
-			slog.Float64("duration_ms", float64(c.Duration.Microseconds())/1000),
-			slog.String("error", c.Err.Error()),
-		}
-		if cause := errors.Unwrap(c.Err); cause != nil {
-			attrs = append(attrs, slog.String("cause", cause.Error()))
-		}
-		logger.LogAttrs(ctx, level, "upstream call failed", attrs...)
 	}
+}
+
+func (f *upstreamFailures) add(c upstream.Call) {
+	f.count++
+	f.lastStatus = c.Status
+	f.lastCause = causeOf(c.Err)
+	if k := upstream.KindOf(c.Err); k != 0 && k != upstream.PageNotFound {
+		f.alarming = true
+	}
+}
+
+// causeOf is the underlying cause of an upstream failure when it has one
+// (a transport error), else its message (which names the HTTP status).
+func causeOf(err error) string {
+	if cause := errors.Unwrap(err); cause != nil {
+		return cause.Error()
+	}
+	return err.Error()
 }
 
 func (s *requestStats) setOperation(name string) {
@@ -80,8 +108,16 @@ func (s *requestStats) addErrorCode(code string) {
 	s.mu.Unlock()
 }
 
-func (s *requestStats) snapshot() (operation string, calls int, codes []string) {
+// requestSummary is a snapshot of requestStats for the log line.
+type requestSummary struct {
+	operation     string
+	upstreamCalls int
+	errorCodes    []string
+	failures      upstreamFailures
+}
+
+func (s *requestStats) snapshot() requestSummary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.operation, s.upstreamCalls, append([]string(nil), s.errorCodes...)
+	return requestSummary{s.operation, s.upstreamCalls, append([]string(nil), s.errorCodes...), s.failures}
 }

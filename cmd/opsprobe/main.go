@@ -1,0 +1,45 @@
+// Command opsprobe measures how the gateway binary behaves as an operator sees
+// it, in two runs that each start their own gateway on loopback:
+//
+//	opsprobe -gateway bin/gateway -mode idle -conns 8000
+//	    opens that many keep-alive connections, each after one /healthz, leaves
+//	    them idle and reports the gateway's resident memory and how the
+//	    connections were answered;
+//	opsprobe -gateway bin/gateway -mode logs -duration 60s -concurrency 8
+//	    puts the gateway under load while its Waldur fails every call and counts
+//	    the log lines it writes.
+//
+// Every connection stays on 127.0.0.1; the gateway and the failing Waldur are
+// stopped by their own handles when the run ends.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	bin := flag.String("gateway", "bin/gateway", "gateway binary to start")
+	mode := flag.String("mode", "idle", "idle: memory with idle connections; logs: log lines while Waldur fails")
+	conns := flag.Int("conns", 8000, "idle: connections to open")
+	hold := flag.Duration("hold", 5*time.Second, "idle: how long to leave the connections idle before measuring again")
+	duration := flag.Duration("duration", 60*time.Second, "logs: length of the load run")
+	concurrency := flag.Int("concurrency", 8, "logs: concurrent clients")
+	aliases := flag.Int("aliases", 1, "logs: customerQuotas fields per request (each costs a failed upstream call)")
+	flag.Parse()
+	var err error
+	switch *mode {
+	case "idle":
+		err = measureIdle(*bin, *conns, *hold)
+	case "logs":
+		err = measureLogs(*bin, *duration, *concurrency, *aliases)
+	default:
+		err = fmt.Errorf("unknown -mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "opsprobe:", err)
+		os.Exit(1)
+	}
+}
