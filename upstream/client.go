@@ -151,39 +151,44 @@ func (c *Client) Count(ctx context.Context, quotaName string, ordering Ordering)
 }
 
 func (c *Client) list(ctx context.Context, req PageRequest) (Page, error) {
-	resp, err := c.do(ctx, http.MethodGet, req.QuotaName, req.Ordering, req.Page, req.PageSize)
-	if err != nil {
-		return Page{}, err
-	}
-	total, err := resultCount(resp)
-	if err != nil {
-		return Page{}, err
-	}
-	rows, err := decodeRows(resp.Body())
-	if err != nil {
-		return Page{}, err
-	}
-	if len(rows) > min(req.PageSize, waldurapi.MaxPageSize) {
-		return Page{}, newError(BadResponse, resp.StatusCode(), nil,
-			"Waldur returned %d rows for a page of %d", len(rows), req.PageSize)
-	}
-	return Page{Rows: rows, Total: total}, nil
+	var page Page
+	err := c.do(ctx, http.MethodGet, req.QuotaName, req.Ordering, req.Page, req.PageSize, func(resp *resty.Response) error {
+		total, err := resultCount(resp)
+		if err != nil {
+			return err
+		}
+		rows, err := decodeRows(resp.Body())
+		if err != nil {
+			return err
+		}
+		if len(rows) > min(req.PageSize, waldurapi.MaxPageSize) {
+			return newError(BadResponse, resp.StatusCode(), nil,
+				"Waldur returned %d rows for a page of %d", len(rows), req.PageSize)
+		}
+		page = Page{Rows: rows, Total: total}
+		return nil
+	})
+	return page, err
 }
 
 func (c *Client) count(ctx context.Context, quotaName string, ordering Ordering) (int, error) {
-	resp, err := c.do(ctx, http.MethodHead, quotaName, ordering, 0, 0)
-	if err != nil {
-		return 0, err
-	}
-	return resultCount(resp)
+	var total int
+	err := c.do(ctx, http.MethodHead, quotaName, ordering, 0, 0, func(resp *resty.Response) (err error) {
+		total, err = resultCount(resp)
+		return err
+	})
+	return total, err
 }
 
-// do sends one request and turns every failure into an *Error (or the caller's
-// own cancellation).
-func (c *Client) do(ctx context.Context, method, quotaName string, ordering Ordering, page, pageSize int) (*resty.Response, error) {
+// do sends one request, hands a 200 to read, and turns every failure into an
+// *Error (or the caller's own cancellation). The observer hears of the call
+// after read: an answer that arrived but cannot be used (not JSON, no
+// X-Result-Count) is as much Waldur failing the call as a 503 is, and the
+// request's log line must count it so.
+func (c *Client) do(ctx context.Context, method, quotaName string, ordering Ordering, page, pageSize int, read func(*resty.Response) error) error {
 	auth := c.authorization(ctx)
 	if !validHeaderValue(auth) {
-		return nil, newError(Unauthenticated, 0, nil, "the Authorization header is malformed")
+		return newError(Unauthenticated, 0, nil, "the Authorization header is malformed")
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -205,13 +210,13 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 		status = resp.StatusCode()
 	}
 	err = c.classify(ctx, reqCtx, resp, page, status, err)
+	if err == nil {
+		err = read(resp)
+	}
 	if c.observer != nil {
 		c.observer(ctx, Call{Method: method, Page: page, PageSize: pageSize, Status: status, Duration: time.Since(start), Err: err})
 	}
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return err
 }
 
 // classify turns a response or a transport error into an *Error. page is the

@@ -62,7 +62,8 @@ type Call struct {
 	PageSize int // 0 for HEAD
 	Status   int // 0 when no answer arrived
 	Duration time.Duration
-	Err      error
+	// Err is the call's failure, an answer that could not be used included.
+	Err error
 }
 
 // WithObserver registers fn to be told of every upstream request the client
