@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,6 +55,10 @@ func main() {
 		return
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// net/http's own lines (http.Server and Transport log through the
+	// standard logger) join the JSON log, without what they quote.
+	log.SetFlags(0)
+	log.SetOutput(httpapi.LibraryLog(logger))
 	if err := run(cfg, logger); err != nil {
 		logger.Error("gateway stopped", slog.String("error", err.Error()))
 		os.Exit(1)

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,4 +109,34 @@ func (b *lineBudgets) admit(message string, at time.Time) (dropped int, ok bool)
 	}
 	dropped, budget.dropped = budget.dropped, 0
 	return dropped, true
+}
+
+// LibraryLog is the writer for the standard library's log package
+// (log.SetOutput), which net/http writes its own complaints to: a line for
+// each answer Waldur sends on an idle connection (a body after a HEAD's
+// headers, say), a panic. Left alone they come out as plain text, one per
+// occurrence, and quote what the peer sent: an upstream body in the log. Here
+// each becomes a rate-limited JSON line that keeps the complaint and drops
+// whatever it quotes.
+func LibraryLog(logger *slog.Logger) io.Writer {
+	return libraryLog{events: rateLimited(logger)}
+}
+
+// maxLibraryDetail bounds what is kept of a library's line (a panic's comes
+// with its stack).
+const maxLibraryDetail = 200
+
+type libraryLog struct{ events *slog.Logger }
+
+func (l libraryLog) Write(p []byte) (int, error) {
+	detail := strings.TrimSpace(string(p))
+	// net/http quotes what the peer sent (%q); what comes before is its own.
+	if i := strings.IndexByte(detail, '"'); i >= 0 {
+		detail = strings.TrimSpace(detail[:i]) + " …"
+	}
+	if len(detail) > maxLibraryDetail {
+		detail = strings.ToValidUTF8(detail[:maxLibraryDetail], "") + " …"
+	}
+	l.events.Warn("net/http reported a problem", slog.String("detail", detail))
+	return len(p), nil
 }
