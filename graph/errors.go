@@ -33,14 +33,16 @@ func upstreamError(ctx context.Context, err error) error {
 		}
 		return err
 	}
-	ext := map[string]any{"code": codeOf(ue.Kind)}
+	e := Coded(codeOf(ue.Kind), ue.Error())
 	if ue.Kind == upstream.RateLimited && ue.RetryAfter > 0 {
-		ext["retryAfter"] = ue.RetryAfterSeconds()
+		e.Extensions["retryAfter"] = ue.RetryAfterSeconds()
 	}
 	if ue.Status != 0 {
-		ext["upstreamStatus"] = ue.Status
+		e.Extensions["upstreamStatus"] = ue.Status
 	}
-	return &gqlerror.Error{Message: ue.Error(), Path: graphql.GetPath(ctx), Extensions: ext, Err: err}
+	e.Path = graphql.GetPath(ctx)
+	e.Err = err
+	return e
 }
 
 func codeOf(k upstream.Kind) string {
@@ -77,7 +79,7 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if outer == nil {
 				outer = g
 			}
-			if _, coded := g.Extensions["code"]; coded {
+			if CodeOf(g) != "" {
 				if g.Path == nil {
 					g.Path = graphql.GetPath(ctx)
 				}
@@ -93,11 +95,12 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if outer.Path == nil && len(path) == 0 {
 				code = CodeBadRequest
 			}
-			if outer.Path == nil {
-				outer.Path = path
+			e := Coded(code, outer.Message)
+			e.Locations, e.Path = outer.Locations, outer.Path
+			if e.Path == nil {
+				e.Path = path
 			}
-			outer.Extensions = map[string]any{"code": code}
-			return outer
+			return e
 		}
 		logger.ErrorContext(ctx, "unexpected error while resolving", slog.String("path", path.String()), slog.String("error", err.Error()))
 		e := Coded(CodeInternal, "internal server error")

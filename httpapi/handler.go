@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -109,10 +108,8 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		if s := statsFrom(ctx); s != nil && resp != nil {
-			for _, e := range resp.Errors {
-				s.addErrorCode(cmp.Or(graph.CodeOf(e), "UNKNOWN"))
-			}
+		if resp != nil {
+			noteErrorCodes(ctx, resp.Errors)
 		}
 		return resp
 	})

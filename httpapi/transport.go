@@ -293,12 +293,11 @@ func isMutation(query string) bool {
 // relabelTokenLimit gives the parser's token-limit failure a code of its own:
 // the query is not malformed, only too long for this server.
 func relabelTokenLimit(errs gqlerror.List) {
-	for _, e := range errs {
+	for i, e := range errs {
 		if strings.Contains(e.Message, "token limit") {
-			if e.Extensions == nil {
-				e.Extensions = map[string]any{}
-			}
-			e.Extensions["code"] = graph.CodeTokenLimit
+			relabelled := graph.Coded(graph.CodeTokenLimit, e.Message)
+			relabelled.Locations = e.Locations
+			errs[i] = relabelled
 		}
 	}
 }
@@ -317,9 +316,9 @@ func refuseGETMutation(w http.ResponseWriter, r *http.Request) {
 	refuseMethod(w, r, http.MethodPost, "only queries may be sent with GET; use POST")
 }
 
-// noteErrorCodes puts the codes of errors raised by this transport in the
-// request's log line; gqlgen's own (parse, validation, execution) get there
-// through AroundResponses.
+// noteErrorCodes puts the codes of errors in the request's log line: this
+// transport's own, and gqlgen's (parse, validation, execution) through
+// AroundResponses.
 func noteErrorCodes(ctx context.Context, list gqlerror.List) {
 	if s := statsFrom(ctx); s != nil {
 		for _, e := range list {
@@ -328,11 +327,16 @@ func noteErrorCodes(ctx context.Context, list gqlerror.List) {
 	}
 }
 
+// internalErrorAnswer is what writeJSON sends when an answer cannot be encoded.
+var internalErrorAnswer, _ = json.Marshal(struct {
+	Errors gqlerror.List `json:"errors"`
+}{gqlerror.List{graph.Coded(graph.CodeInternal, "internal server error")}})
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"` + graph.CodeInternal + `"}}]}`)
+		b = internalErrorAnswer
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
