@@ -123,9 +123,9 @@ func intFailure(v any) string {
 	switch {
 	case !ok:
 		return "send a JSON number"
-	case f != math.Trunc(f) || math.IsInf(f, 0):
+	case f != math.Trunc(f):
 		return "an Int is a whole number"
-	case f < math.MinInt32 || f > math.MaxInt32:
+	case f < math.MinInt32 || f > math.MaxInt32: // ±Inf too: a number beyond float64
 		return "an Int is from -2147483648 to 2147483647"
 	}
 	return ""
