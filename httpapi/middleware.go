@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/waldur-quotas/gateway/graph"
@@ -44,8 +45,8 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		sum := stats.snapshot()
 		attrs := []slog.Attr{
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("method", capped(r.Method)),
+			slog.String("path", capped(r.URL.Path)),
 			slog.Int("status", rec.status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		}
@@ -73,14 +74,30 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 // and say nothing), INFO otherwise.
 func requestLevel(r *http.Request, status int, sum requestSummary) slog.Level {
 	switch {
-	case status >= http.StatusInternalServerError || slices.Contains(sum.errorCodes, graph.CodeInternal):
+	case status == http.StatusInternalServerError || slices.Contains(sum.errorCodes, graph.CodeInternal):
 		return slog.LevelError
+	case status > http.StatusInternalServerError:
+		// A 503 says the gateway cannot serve this yet (GraphiQL not built):
+		// anyone can cause it by asking, so it must not raise an alarm.
+		return slog.LevelWarn
 	case sum.failures.alarming:
 		return slog.LevelWarn
 	case r.URL.Path == healthzPath && status == http.StatusOK:
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo
+}
+
+// maxLoggedBytes caps what a request line repeats of the request line the
+// client sent: the method and path are the client's to choose, up to the
+// header limit, and a log line is no place for 80 KB of them.
+const maxLoggedBytes = 256
+
+func capped(s string) string {
+	if len(s) <= maxLoggedBytes {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxLoggedBytes], "") + "…"
 }
 
 // withCaller binds the caller's Authorization header to the request context,

@@ -95,14 +95,26 @@ func (m *memo) do(ctx context.Context, key callKey, fn func(context.Context, uin
 			}
 			return call.page, call.err
 		}
-		call.page, call.err = fn(ctx, call.epoch)
-		if call.err != nil && ctx.Err() != nil {
+		m.perform(ctx, key, call, fn)
+		return call.page, call.err
+	}
+}
+
+// perform makes call as its owner. Its waiters are woken however fn ends: were
+// fn to panic, they would otherwise wait for their own deadlines, so they are
+// told the call was abandoned and make it themselves while the panic goes on
+// up to the recover of the owner's own field.
+func (m *memo) perform(ctx context.Context, key callKey, call *memoCall, fn func(context.Context, uint64) (Page, error)) {
+	finished := false
+	defer func() {
+		if !finished || (call.err != nil && ctx.Err() != nil) {
 			call.abandoned = true
 			m.forget(key, call)
 		}
 		close(call.done)
-		return call.page, call.err
-	}
+	}()
+	call.page, call.err = fn(ctx, call.epoch)
+	finished = true
 }
 
 // start returns the call for key and whether the caller must perform it. A

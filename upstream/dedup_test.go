@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
@@ -100,5 +101,38 @@ func TestFreshGetTotalAnswersAFreshCount(t *testing.T) {
 	}
 	if n, err := c.Count(fresher, "os_cpu_count", OrderByValue); err != nil || n != 50 || heads.Load() != 1 {
 		t.Fatalf("count %d, %v after %d HEADs; want the fresh GET's total and no second HEAD", n, err, heads.Load())
+	}
+}
+
+// An owner whose call panics must not leave the fields waiting on it hanging
+// until their deadlines: they are woken and make the call themselves.
+func TestPanickingOwnerWakesItsWaiters(t *testing.T) {
+	m := &memo{calls: make(map[callKey]*memoCall)}
+	key := callKey{quotaName: "os_cpu_count", page: 1, pageSize: 10}
+	started, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer func() { _ = recover() }()
+		_, _ = m.do(context.Background(), key, func(context.Context, uint64) (Page, error) {
+			close(started)
+			<-release
+			panic("a bug in the owner's call")
+		})
+	}()
+	<-started
+	got := make(chan Page, 1)
+	go func() {
+		p, _ := m.do(context.Background(), key, func(context.Context, uint64) (Page, error) {
+			return Page{Total: 7}, nil
+		})
+		got <- p
+	}()
+	close(release)
+	select {
+	case p := <-got:
+		if p.Total != 7 {
+			t.Fatalf("waiter got total %d, want its own call's 7", p.Total)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter was never woken after its owner panicked")
 	}
 }
