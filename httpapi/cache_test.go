@@ -8,6 +8,12 @@ import (
 	"testing"
 )
 
+// The caches' budgets, for the tests of package httpapi_test.
+const (
+	DocumentCacheBytes = documentCacheBytes
+	APQCacheBytes      = apqCacheBytes
+)
+
 // textCost counts an entry by its bytes alone, which keeps the arithmetic of
 // these tests plain; the caches' own costs add what an entry really holds.
 func textCost(key, value string) int { return len(key) + len(value) }

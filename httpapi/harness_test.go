@@ -308,3 +308,38 @@ func (b *syncBuffer) String() string {
 }
 
 const demoStaff = fakewaldur.DemoStaffToken
+
+// try sends req like do, but returns the client's error (a request cancelled
+// or timed out on purpose) instead of failing the test.
+func (h *harness) try(req *http.Request) (gqlResponse, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return gqlResponse{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return gqlResponse{}, err
+	}
+	out := gqlResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return out, err // not JSON: the caller has Status and Body
+	}
+	_ = json.Unmarshal(raw, &out.Keys)
+	return out, nil
+}
+
+// serve runs req through the gateway's handler directly, without a
+// connection: for requests no client can send, such as one whose context is
+// cancelled before the gateway sees it.
+func (h *harness) serve(req *http.Request) gqlResponse {
+	h.t.Helper()
+	rec := httptest.NewRecorder()
+	h.gateway.Config.Handler.ServeHTTP(rec, req)
+	out := gqlResponse{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	if err := json.Unmarshal(out.Body, &out); err != nil {
+		h.t.Fatalf("gateway answer is not JSON (status %d): %s", out.Status, out.Body)
+	}
+	_ = json.Unmarshal(out.Body, &out.Keys)
+	return out
+}
