@@ -57,16 +57,16 @@ func queryTextCost(key, value string) int { return entryOverhead + len(key) + le
 
 // documentCost counts a parsed document by what it keeps on the heap: its
 // text (the key, which the syntax tree shares) and its nodes. A node (a
-// field with its position, an argument, a value, a comment…) holds up to
-// about 240 bytes, so a dense document weighs some 40 times its text, while
-// whitespace weighs only in the text.
+// field with its position and its slot in the selection set, an argument, a
+// value, a comment…) holds up to about 250 bytes, so a dense document weighs
+// some 40 times its text, while whitespace weighs only in the text.
 func documentCost(key string, doc *ast.QueryDocument) int {
 	return entryOverhead + len(key) + bytesPerNode*documentNodes(doc)
 }
 
 // bytesPerNode is the most a syntax-tree node was measured to retain, with
-// room to spare (TestDocumentCacheHeapStaysWithinBudget checks it).
-const bytesPerNode = 256
+// a tenth to spare (TestDocumentCachesStayWithinTheirBudgets checks it).
+const bytesPerNode = 280
 
 func (c *boundedCache[T]) Get(_ context.Context, key string) (T, bool) {
 	c.mu.Lock()

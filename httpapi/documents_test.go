@@ -225,7 +225,7 @@ func TestCostlyShapesAnswerAsExpected(t *testing.T) {
 // a token, the densest shape measured).
 var (
 	denseComments = "{\n" + strings.Repeat("#\n", 1985) + "__typename }"
-	denseFields   = `{ customerQuotas(quotaName: "os_cpu_count") { nodes { ` + sel("value customerName customerAbbreviation", 96) + " } } }"
+	denseFields   = `{ customerQuotas(quotaName: "os_cpu_count") { nodes { ` + sel("value customerName customerAbbreviation", 48) + " } } }"
 )
 
 func heapInUse() uint64 {
@@ -263,7 +263,7 @@ func TestDocumentCachesStayWithinTheirBudgets(t *testing.T) {
 	for _, phase := range []struct {
 		name, query string
 		n           int
-	}{{"100 documents of comments", denseComments, 100}, {"250 documents of fields", denseFields, 250}} {
+	}{{"150 documents of comments", denseComments, 150}, {"450 documents of fields", denseFields, 450}} {
 		for i := range phase.n {
 			if r := h.send(costlyDoc{query: phase.query}.body(i)); r.code() == "FIELD_LIMIT_EXCEEDED" || r.code() == "TOKEN_LIMIT_EXCEEDED" {
 				t.Fatalf("%s: refused before validation, so never cached: %s", phase.name, r.Body)
@@ -273,21 +273,21 @@ func TestDocumentCachesStayWithinTheirBudgets(t *testing.T) {
 	}
 
 	pad := "&pad=" + strings.Repeat("x", 60_000)
-	for i := range 300 {
+	for i := range 150 {
 		// Nothing to unescape: url.Values would hand out a slice of the whole query string.
 		q := "{__typename" + strings.Repeat(",", i) + "}"
 		req, _ := http.NewRequest(http.MethodGet, h.gateway.URL+"/query?query="+q+pad, nil)
 		wantCode(t, h.do(req), "")
 	}
-	check("300 padded GET queries", httpapi.DocumentCacheBytes)
+	check("150 padded GET queries", httpapi.DocumentCacheBytes)
 
-	for i := range 300 {
+	for i := range 150 {
 		q := "{__typename,__typename" + strings.Repeat(",", i) + "}"
 		ext := url.QueryEscape(`{"persistedQuery":{"version":1,"sha256Hash":"` + queryHash(q) + `"}}`)
 		req, _ := http.NewRequest(http.MethodGet, h.gateway.URL+"/query?extensions="+ext+"&query="+q+pad, nil)
 		wantCode(t, h.do(req), "")
 	}
-	check("300 padded persisted queries", httpapi.DocumentCacheBytes+httpapi.APQCacheBytes)
+	check("150 padded persisted queries", httpapi.DocumentCacheBytes+httpapi.APQCacheBytes)
 }
 
 // waitFor fails the test unless ch delivers within hangBound.
