@@ -106,6 +106,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.limits.MaxDepth, "max-depth", envInt("GRAPHQL_MAX_DEPTH", d.MaxDepth), "maximum selection depth (env GRAPHQL_MAX_DEPTH)")
 	fs.IntVar(&cfg.limits.MaxComplexity, "max-complexity", envInt("GRAPHQL_MAX_COMPLEXITY", d.MaxComplexity), "maximum query complexity; first/last multiply their children (env GRAPHQL_MAX_COMPLEXITY)")
 	fs.IntVar(&cfg.limits.MaxAliases, "max-aliases", envInt("GRAPHQL_MAX_ALIASES", d.MaxAliases), "maximum aliased fields per operation (env GRAPHQL_MAX_ALIASES)")
+	fs.IntVar(&cfg.limits.MaxFields, "max-fields", envInt("GRAPHQL_MAX_FIELDS", d.MaxFields), "maximum fields per document, with their arguments and directives, a fragment counting in each operation that spreads it (env GRAPHQL_MAX_FIELDS)")
 	fs.IntVar(&cfg.limits.MaxTokens, "max-tokens", envInt("GRAPHQL_MAX_TOKENS", d.MaxTokens), "maximum parser tokens per query (env GRAPHQL_MAX_TOKENS)")
 	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
 	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", 1000), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
@@ -119,7 +120,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if envErr != nil {
 		return cfg, envErr
 	}
-	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 ||
+	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 || cfg.limits.MaxFields <= 0 ||
 		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 {
 		return cfg, fmt.Errorf("limits, the APQ cache size and the connection limit must be positive")
 	}

@@ -50,7 +50,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	if upstream.DefaultTimeout != 10*time.Second {
 		t.Errorf("upstream.DefaultTimeout %v, README says 10s", upstream.DefaultTimeout)
 	}
-	if d := httpapi.DefaultLimits(); d != (httpapi.Limits{MaxDepth: 8, MaxComplexity: 10000, MaxAliases: 20, MaxTokens: 2000, MaxBodyBytes: 65536}) {
+	if d := httpapi.DefaultLimits(); d != (httpapi.Limits{MaxDepth: 8, MaxComplexity: 10000, MaxAliases: 20, MaxFields: 300, MaxTokens: 2000, MaxBodyBytes: 65536}) {
 		t.Errorf("DefaultLimits %+v differ from the README's table", d)
 	}
 }
@@ -65,6 +65,7 @@ var fullEnv = map[string]string{
 	"GRAPHQL_MAX_DEPTH":      "5",
 	"GRAPHQL_MAX_COMPLEXITY": "500",
 	"GRAPHQL_MAX_ALIASES":    "7",
+	"GRAPHQL_MAX_FIELDS":     "150",
 	"GRAPHQL_MAX_TOKENS":     "300",
 	"GRAPHQL_MAX_BODY_BYTES": "4096",
 	"APQ_CACHE_SIZE":         "50",
@@ -86,7 +87,7 @@ func TestParseConfigFromEnv(t *testing.T) {
 		corsOrigins:     "https://a.example, https://b.example",
 		apqCacheSize:    50,
 		maxConnections:  200,
-		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxTokens: 300, MaxBodyBytes: 4096},
+		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxFields: 150, MaxTokens: 300, MaxBodyBytes: 4096},
 	}
 	if cfg != want {
 		t.Errorf("from env\n got %+v\nwant %+v", cfg, want)
@@ -123,6 +124,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		"-max-depth", "6",
 		"-max-complexity", "600",
 		"-max-aliases", "8",
+		"-max-fields", "250",
 		"-max-tokens", "400",
 		"-max-body-bytes", "8192",
 		"-apq-cache-size", "60",
@@ -142,7 +144,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		corsOrigins:     "https://c.example",
 		apqCacheSize:    60,
 		maxConnections:  300,
-		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxTokens: 400, MaxBodyBytes: 8192},
+		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxFields: 250, MaxTokens: 400, MaxBodyBytes: 8192},
 	}
 	if cfg != want {
 		t.Errorf("flags over env\n got %+v\nwant %+v", cfg, want)
@@ -172,6 +174,7 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"GRAPHQL_MAX_DEPTH", "deep"},
 		{"GRAPHQL_MAX_COMPLEXITY", "1e4"},
 		{"GRAPHQL_MAX_ALIASES", "-3"},
+		{"GRAPHQL_MAX_FIELDS", "0"},
 		{"GRAPHQL_MAX_TOKENS", "2k"},
 		{"GRAPHQL_MAX_BODY_BYTES", "64KiB"},
 		{"APQ_CACHE_SIZE", "0"},
@@ -206,6 +209,7 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"-max-depth", "0"},
 		{"-max-complexity", "-1"},
 		{"-max-aliases", "0"},
+		{"-max-fields", "0"},
 		{"-max-tokens", "0"},
 		{"-max-body-bytes", "0"},
 		{"-apq-cache-size", "0"},

@@ -29,6 +29,7 @@ const (
 	CodeDepthLimit       = "DEPTH_LIMIT_EXCEEDED"
 	CodeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"
 	CodeAliasLimit       = "ALIAS_LIMIT_EXCEEDED"
+	CodeFieldLimit       = "FIELD_LIMIT_EXCEEDED" // checked before validation, whose cost it bounds
 	CodeTokenLimit       = "TOKEN_LIMIT_EXCEEDED"
 	CodeIntrospectionOff = "INTROSPECTION_DISABLED"
 

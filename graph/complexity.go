@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"math"
+
 	"github.com/waldur-quotas/gateway/graph/model"
 	"github.com/waldur-quotas/gateway/paging"
 )
@@ -24,6 +26,11 @@ func NewConfig(r *Resolver) Config {
 		// Counts outside 0..MaxCount are the resolver's to refuse, with
 		// BAD_USER_INPUT; here they cost what the largest legal page costs.
 		rows = min(max(rows, 1), paging.MaxCount)
+		// Fragments can make childComplexity as large as an int holds:
+		// saturate, or the product would wrap round to a small number.
+		if childComplexity > (math.MaxInt-1)/rows {
+			return math.MaxInt
+		}
 		return 1 + rows*childComplexity
 	}
 	return cfg

@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // boundedCache is an LRU bounded both by entries and by bytes, for the caches
@@ -18,10 +20,17 @@ import (
 // its own, hence the mutex.
 type boundedCache[T any] struct {
 	mu       sync.Mutex
-	lru      *simplelru.LRU[string, T]
+	lru      *simplelru.LRU[string, costed[T]]
 	cost     func(key string, value T) int
 	bytes    int // sum of the cost of the entries held
 	maxBytes int
+}
+
+// costed is an entry with the cost it was admitted at, so that evicting it
+// takes back exactly what adding it counted.
+type costed[T any] struct {
+	value T
+	cost  int
 }
 
 var (
@@ -31,7 +40,7 @@ var (
 
 func newBoundedCache[T any](maxEntries, maxBytes int, cost func(key string, value T) int) *boundedCache[T] {
 	c := &boundedCache[T]{cost: cost, maxBytes: maxBytes}
-	l, err := simplelru.NewLRU(maxEntries, func(key string, value T) { c.bytes -= c.cost(key, value) })
+	l, err := simplelru.NewLRU(maxEntries, func(_ string, e costed[T]) { c.bytes -= e.cost })
 	if err != nil {
 		panic("httpapi: cache of " + err.Error()) // only for maxEntries <= 0, which callers exclude
 	}
@@ -39,18 +48,38 @@ func newBoundedCache[T any](maxEntries, maxBytes int, cost func(key string, valu
 	return c
 }
 
-// queryTextCost counts a persisted query by its hash and its text.
-func queryTextCost(key, value string) int { return len(key) + len(value) }
+// entryOverhead is what the LRU's own bookkeeping holds per entry (its map
+// slot and list element), measured at about 150 bytes.
+const entryOverhead = 192
 
-// documentCost counts a parsed document by its key, the query text: the AST
-// of a document is of the same order as its text, and comments, which the
-// token limit lets through, only weigh in the key.
-func documentCost(key string, _ *ast.QueryDocument) int { return 2 * len(key) }
+// queryTextCost counts a persisted query by its hash and its text.
+func queryTextCost(key, value string) int { return entryOverhead + len(key) + len(value) }
+
+// documentCost counts a parsed document by what it keeps on the heap: its
+// text (the key, which the syntax tree shares) and its nodes. A node (a
+// field with its position and its slot in the selection set, an argument, a
+// value, a comment…) holds up to about 250 bytes, so a dense document weighs
+// some 40 times its text, while whitespace weighs only in the text.
+func documentCost(key string, doc *ast.QueryDocument) int {
+	return entryOverhead + len(key) + bytesPerNode*documentNodes(doc)
+}
+
+// bytesPerNode is the most a syntax-tree node was measured to retain, with
+// a tenth to spare (TestDocumentCachesStayWithinTheirBudgets checks it).
+const bytesPerNode = 280
 
 func (c *boundedCache[T]) Get(_ context.Context, key string) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lru.Get(key)
+	e, ok := c.lru.Get(key)
+	return e.value, ok
+}
+
+// Contains reports whether key is held, without making it recently used.
+func (c *boundedCache[T]) Contains(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Contains(key)
 }
 
 // Add keeps value unless it alone is larger than the whole budget; such an
@@ -63,9 +92,9 @@ func (c *boundedCache[T]) Add(_ context.Context, key string, value T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.lru.Peek(key); ok {
-		c.bytes -= c.cost(key, old)
+		c.bytes -= old.cost
 	}
-	c.lru.Add(key, value) // may evict the oldest, which the callback subtracts
+	c.lru.Add(key, costed[T]{value, cost}) // may evict the oldest, which the callback subtracts
 	c.bytes += cost
 	for c.bytes > c.maxBytes {
 		if _, _, ok := c.lru.RemoveOldest(); !ok {
@@ -85,4 +114,25 @@ func (c *boundedCache[T]) Bytes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.bytes
+}
+
+// ownQueryText gives the query text a memory of its own before the caches
+// see it. Both caches keep the text, and the document cache the syntax tree
+// that points into it; but a GET's query parameter, when it has nothing to
+// unescape, is a slice of the whole query string, which would then stay
+// pinned too, variables and padding included, though only the query counts.
+// It must run before the persisted-query extension.
+type ownQueryText struct{}
+
+var (
+	_ graphql.HandlerExtension          = ownQueryText{}
+	_ graphql.OperationParameterMutator = ownQueryText{}
+)
+
+func (ownQueryText) ExtensionName() string                   { return "OwnQueryText" }
+func (ownQueryText) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (ownQueryText) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
+	params.Query = strings.Clone(params.Query)
+	return nil
 }

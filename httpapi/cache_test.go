@@ -8,9 +8,19 @@ import (
 	"testing"
 )
 
+// The caches' budgets, for the tests of package httpapi_test.
+const (
+	DocumentCacheBytes = documentCacheBytes
+	APQCacheBytes      = apqCacheBytes
+)
+
+// textCost counts an entry by its bytes alone, which keeps the arithmetic of
+// these tests plain; the caches' own costs add what an entry really holds.
+func textCost(key, value string) int { return len(key) + len(value) }
+
 func TestBoundedCacheKeepsItsByteBudget(t *testing.T) {
 	ctx := context.Background()
-	c := newBoundedCache(100, 1000, queryTextCost)
+	c := newBoundedCache(100, 1000, textCost)
 	key := func(i int) string { return fmt.Sprintf("k%02d", i) } // 3 bytes
 
 	// Ten entries of 3+97 bytes fill the budget exactly.
@@ -62,7 +72,7 @@ func TestBoundedCacheKeepsItsByteBudget(t *testing.T) {
 
 func TestBoundedCacheKeepsItsEntryBound(t *testing.T) {
 	ctx := context.Background()
-	c := newBoundedCache(3, 1<<20, queryTextCost)
+	c := newBoundedCache(3, 1<<20, textCost)
 	for i := range 5 {
 		c.Add(ctx, fmt.Sprint(i), "query")
 	}
@@ -79,7 +89,7 @@ func TestBoundedCacheKeepsItsEntryBound(t *testing.T) {
 // Run with -race: the cache is shared by every request.
 func TestBoundedCacheConcurrentUse(t *testing.T) {
 	ctx := context.Background()
-	c := newBoundedCache(50, 4000, queryTextCost)
+	c := newBoundedCache(50, 4000, textCost)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -103,7 +113,7 @@ func TestBoundedCacheConcurrentUse(t *testing.T) {
 	sum := 0
 	for _, k := range c.lru.Keys() {
 		v, _ := c.lru.Peek(k)
-		sum += queryTextCost(k, v)
+		sum += textCost(k, v.value)
 	}
 	if sum != c.Bytes() {
 		t.Errorf("byte count %d, entries add up to %d", c.Bytes(), sum)

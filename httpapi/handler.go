@@ -72,8 +72,12 @@ func New(cfg Config) http.Handler {
 func newGraphQLServer(cfg Config) *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{Waldur: cfg.Waldur})))
 	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes})
-	srv.SetQueryCache(newBoundedCache(1000, documentCacheBytes, documentCost))
+	documents := newBoundedCache(1000, documentCacheBytes, documentCost)
+	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	srv.SetValidationRulesFn(cappedValidationRules)
+	// Before the persisted queries keep the text, and before gqlgen parses it.
+	srv.Use(ownQueryText{})
 	// Always on for gqlgen, which otherwise also refuses _service { sdl };
 	// the gate refuses __schema and __type when introspection is off.
 	srv.Use(extension.Introspection{})
@@ -83,8 +87,14 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	// Persisted queries hold query text only, keyed by its hash: no caller's
 	// data or credentials, so one bounded cache serves everyone.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: newBoundedCache(cfg.APQCacheSize, apqCacheBytes, queryTextCost)})
-	srv.Use(shapeLimits{maxDepth: cfg.Limits.MaxDepth, maxAliases: cfg.Limits.MaxAliases})
-	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
+	// In this order, each with what the one before has settled: the text of a
+	// persisted query, a document cheap enough to validate, a client still
+	// there to answer (checked again once validation is done), then the
+	// limits measured on the validated operation.
+	srv.Use(validationLimits{maxFields: cfg.Limits.MaxFields, maxAliases: cfg.Limits.MaxAliases, maxTokens: cfg.Limits.MaxTokens, validated: documents})
+	srv.Use(clientGone{})
+	srv.Use(shapeLimits{maxDepth: cfg.Limits.MaxDepth, maxAliases: cfg.Limits.MaxAliases, maxFields: cfg.Limits.MaxFields})
+	srv.Use(&complexityLimit{max: cfg.Limits.MaxComplexity})
 
 	// Not the request's own line: rate-limited, so that a bug hit by every
 	// request does not flood the log.

@@ -495,3 +495,18 @@ func (h *harness) postJSON(accept string, body any) gqlResponse {
 func withListener(wrap func(net.Listener, *slog.Logger) net.Listener) harnessOption {
 	return func(c *harnessConfig) { c.listener = wrap }
 }
+
+// serve runs req through the gateway's handler directly, without a
+// connection: for requests no client can send, such as one whose context is
+// cancelled before the gateway sees it.
+func (h *harness) serve(req *http.Request) gqlResponse {
+	h.t.Helper()
+	rec := httptest.NewRecorder()
+	h.gateway.Config.Handler.ServeHTTP(rec, req)
+	out := gqlResponse{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	if err := json.Unmarshal(out.Body, &out); err != nil {
+		h.t.Fatalf("gateway answer is not JSON (status %d): %s", out.Status, out.Body)
+	}
+	_ = json.Unmarshal(out.Body, &out.Keys)
+	return out
+}
