@@ -109,7 +109,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.limits.MaxFields, "max-fields", envInt("GRAPHQL_MAX_FIELDS", d.MaxFields), "maximum fields per document, with their arguments and directives, a fragment counting in each operation that spreads it (env GRAPHQL_MAX_FIELDS)")
 	fs.IntVar(&cfg.limits.MaxTokens, "max-tokens", envInt("GRAPHQL_MAX_TOKENS", d.MaxTokens), "maximum parser tokens per query (env GRAPHQL_MAX_TOKENS)")
 	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
-	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", 1000), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
+	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", httpapi.DefaultAPQCacheSize), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
 	fs.IntVar(&cfg.maxConnections, "max-connections", envInt("MAX_CONNECTIONS", httpapi.DefaultMaxConnections), "open client connections at most; more are answered 503 and closed (env MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -26,7 +26,14 @@ const (
 const (
 	apqCacheBytes      = 8 << 20
 	documentCacheBytes = 16 << 20
+	// documentCacheEntries bounds the parsed documents kept by count as well.
+	documentCacheEntries = 1000
 )
+
+// DefaultAPQCacheSize is APQ_CACHE_SIZE unless set: persisted queries are a
+// frontend's few dozen operations, so a thousand leaves room for many
+// frontends and versions.
+const DefaultAPQCacheSize = 1000
 
 // Config is what the HTTP surface is built from.
 type Config struct {
@@ -43,7 +50,8 @@ type Config struct {
 	// CORSAllowedOrigins are the browser origins allowed to call /query; none
 	// means no cross-origin access.
 	CORSAllowedOrigins []string
-	// APQCacheSize bounds the automatic persisted queries kept (default 1000).
+	// APQCacheSize bounds the automatic persisted queries kept (default
+	// DefaultAPQCacheSize).
 	APQCacheSize int
 }
 
@@ -54,7 +62,7 @@ func New(cfg Config) http.Handler {
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.APQCacheSize <= 0 {
-		cfg.APQCacheSize = 1000
+		cfg.APQCacheSize = DefaultAPQCacheSize
 	}
 	mux := http.NewServeMux()
 	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg)))))
@@ -72,7 +80,7 @@ func New(cfg Config) http.Handler {
 func newGraphQLServer(cfg Config) *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{Waldur: cfg.Waldur})))
 	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes})
-	documents := newBoundedCache(1000, documentCacheBytes, documentCost)
+	documents := newBoundedCache(documentCacheEntries, documentCacheBytes, documentCost)
 	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	srv.SetValidationRulesFn(cappedValidationRules)
