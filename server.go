@@ -110,7 +110,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.limits.MaxTokens, "max-tokens", envInt("GRAPHQL_MAX_TOKENS", d.MaxTokens), "maximum parser tokens per query (env GRAPHQL_MAX_TOKENS)")
 	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
 	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", httpapi.DefaultAPQCacheSize), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
-	fs.IntVar(&cfg.maxConnections, "max-connections", envInt("MAX_CONNECTIONS", httpapi.DefaultMaxConnections), "open client connections at most; more are answered 503 and closed (env MAX_CONNECTIONS)")
+	fs.IntVar(&cfg.maxConnections, "max-connections", envInt("MAX_CONNECTIONS", httpapi.DefaultMaxConnections), "open client connections at most; at the limit a new one replaces the one idle the longest, or is answered 503 and closed when all are busy (env MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -205,7 +205,7 @@ func run(cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
-	ln = httpapi.LimitConnections(ln, cfg.maxConnections, logger)
+	ln = httpapi.LimitConnections(srv, ln, cfg.maxConnections, logger)
 	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),

@@ -15,8 +15,9 @@ const (
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
 	CodeRequestTooLarge      = "REQUEST_TOO_LARGE"
 	CodeRequestCancelled     = "REQUEST_CANCELLED"
-	// The gateway holds MAX_CONNECTIONS connections already: it answers 503
-	// with Retry-After and closes the new one before reading a request.
+	// The gateway holds MAX_CONNECTIONS connections already, none of them
+	// idle long enough to make room: it answers 503 with Retry-After and
+	// closes the new one without serving its request.
 	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
 
 	// Documents: gqlgen's own codes for parse and validation failures and for

@@ -56,7 +56,7 @@ type harnessConfig struct {
 	upstream      http.Handler
 	clientOptions []upstream.Option
 	gateway       []func(*httpapi.Config)
-	listener      func(net.Listener, *slog.Logger) net.Listener
+	server        func(*http.Server, net.Listener, *slog.Logger) net.Listener
 }
 
 // withConfig changes the gateway's Config (limits, CORS, introspection, APQ)
@@ -129,8 +129,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		mutate(&gwConfig)
 	}
 	h.gateway = httptest.NewUnstartedServer(httpapi.New(gwConfig))
-	if cfg.listener != nil {
-		h.gateway.Listener = cfg.listener(h.gateway.Listener, logger)
+	if cfg.server != nil {
+		h.gateway.Listener = cfg.server(h.gateway.Config, h.gateway.Listener, logger)
 	}
 	h.gateway.Start()
 	t.Cleanup(h.gateway.Close)
@@ -490,10 +490,11 @@ func (h *harness) postJSON(accept string, body any) gqlResponse {
 	return h.postRaw(accept, string(b))
 }
 
-// withListener wraps the gateway's loopback listener, as a server.go wrapper
-// would, with the harness's logger at hand.
-func withListener(wrap func(net.Listener, *slog.Logger) net.Listener) harnessOption {
-	return func(c *harnessConfig) { c.listener = wrap }
+// withServer wires something into the gateway's http.Server (hooks such as
+// ConnState) and its loopback listener before it starts, as server.go's
+// wiring does, with the harness's logger at hand.
+func withServer(wire func(*http.Server, net.Listener, *slog.Logger) net.Listener) harnessOption {
+	return func(c *harnessConfig) { c.server = wire }
 }
 
 // serve runs req through the gateway's handler directly, without a
