@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/waldur-quotas/gateway/cmd/internal/gatewayproc"
 )
 
 func main() {
@@ -41,5 +43,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "opsprobe:", err)
 		os.Exit(1)
+	}
+}
+
+// stop stops a probe's gateway and says so when it did not go cleanly: a
+// gateway that had to be killed, or exited with an error, spoils the figures.
+func stop(g *gatewayproc.Process) {
+	if err := g.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "opsprobe:", err)
 	}
 }
