@@ -9,23 +9,20 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/waldur-quotas/gateway/cmd/internal/gatewayproc"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
@@ -65,11 +62,16 @@ func run(bin string, duration time.Duration, concurrency, customers int) error {
 	defer waldur.Close()
 	waldurURL := "http://" + ln.Addr().String()
 
-	gatewayURL, stop, err := startGateway(bin, waldurURL)
+	gateway, err := gatewayproc.Start(bin, "WALDUR_API_URL="+waldurURL)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer func() {
+		if err := gateway.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "loadrun:", err)
+		}
+	}()
+	gatewayURL := gateway.URL()
 
 	token := "Token " + fakewaldur.DemoStaffToken
 	gql := func(query string) func() *http.Request {
@@ -103,47 +105,6 @@ func run(bin string, duration time.Duration, concurrency, customers int) error {
 	}
 	report(results, concurrency, duration)
 	return nil
-}
-
-// startGateway runs the binary on a free loopback port and waits for its
-// "gateway listening" log line.
-func startGateway(bin, waldurURL string) (string, func(), error) {
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "LISTEN_ADDR=127.0.0.1:0", "WALDUR_API_URL="+waldurURL, "WALDUR_API_TOKEN=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start %s (run 'make build' first): %w", bin, err)
-	}
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "gateway listening" {
-				addr <- line.Addr
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a, stop, nil
-	case <-time.After(15 * time.Second):
-		stop()
-		return "", nil, errors.New("the gateway did not report listening within 15 s")
-	}
 }
 
 func load(client *http.Client, p phase, duration time.Duration, concurrency int) result {

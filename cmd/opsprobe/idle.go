@@ -8,19 +8,24 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/waldur-quotas/gateway/cmd/internal/gatewayproc"
 )
 
 // measureIdle opens n keep-alive connections to a fresh gateway, one /healthz
 // on each, and leaves those that stay open idle. The gateway's Waldur is never
 // called: its URL points at a closed port.
 func measureIdle(bin string, n int, hold time.Duration) error {
-	g, err := startGateway(bin, "WALDUR_API_URL=http://127.0.0.1:9")
+	g, err := gatewayproc.Start(bin, "WALDUR_API_URL=http://127.0.0.1:9")
 	if err != nil {
 		return err
 	}
-	defer g.stop()
+	defer stop(g)
 	time.Sleep(time.Second) // let the runtime settle before the first reading
-	rss0, _, _ := g.rssMiB()
+	rss0, err := mib(g.RSS())
+	if err != nil {
+		return err
+	}
 
 	var (
 		mu      sync.Mutex
@@ -34,7 +39,7 @@ func measureIdle(bin string, n int, hold time.Duration) error {
 		go func() {
 			defer wg.Done()
 			for range jobs {
-				conn, outcome := healthzOnce(g.addr)
+				conn, outcome := healthzOnce(g.Addr())
 				mu.Lock()
 				answers[outcome]++
 				if conn != nil {
@@ -51,9 +56,19 @@ func measureIdle(bin string, n int, hold time.Duration) error {
 	close(jobs)
 	wg.Wait()
 	opened := time.Since(start)
-	rss1, _, _ := g.rssMiB()
+	rss1, err := mib(g.RSS())
+	if err != nil {
+		return err
+	}
 	time.Sleep(hold)
-	rss2, peak, _ := g.rssMiB()
+	rss2, err := mib(g.RSS())
+	if err != nil {
+		return err
+	}
+	peak, err := mib(g.Peak())
+	if err != nil {
+		return err
+	}
 	stillOpen := 0
 	for _, c := range open {
 		// A peer that closed the idle connection reads as EOF at once.
@@ -99,6 +114,11 @@ func healthzOnce(addr string) (net.Conn, string) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return conn, outcome
+}
+
+// mib turns a byte count from gatewayproc into MiB.
+func mib(bytes int64, err error) (float64, error) {
+	return float64(bytes) / (1 << 20), err
 }
 
 func isTimeout(err error) bool {

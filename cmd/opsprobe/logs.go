@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/waldur-quotas/gateway/cmd/internal/gatewayproc"
 )
 
 // measureLogs loads a gateway whose Waldur answers 503 to every call and counts
@@ -33,13 +35,13 @@ func measureLogs(bin string, duration time.Duration, concurrency, aliases int) e
 	go func() { _ = waldur.Serve(ln) }()
 	defer waldur.Close()
 
-	g, err := startGateway(bin, "WALDUR_API_URL=http://"+ln.Addr().String(), "WALDUR_API_TOKEN=probe-token")
+	g, err := gatewayproc.Start(bin, "WALDUR_API_URL=http://"+ln.Addr().String(), "WALDUR_API_TOKEN=probe-token")
 	if err != nil {
 		return err
 	}
-	defer g.stop()
+	defer stop(g)
 	time.Sleep(200 * time.Millisecond)
-	g.takeLines() // the start-up lines are not the run's
+	g.TakeLogLines() // the start-up lines are not the run's
 
 	// Distinct quota names: the gateway shares one call among fields that
 	// ask the same page.
@@ -60,7 +62,7 @@ func measureLogs(bin string, duration time.Duration, concurrency, aliases int) e
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				req, _ := http.NewRequest(http.MethodPost, "http://"+g.addr+"/query", bytes.NewReader(body))
+				req, _ := http.NewRequest(http.MethodPost, g.URL()+"/query", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
 				if err != nil {
@@ -75,7 +77,7 @@ func measureLogs(bin string, duration time.Duration, concurrency, aliases int) e
 	}
 	wg.Wait()
 	time.Sleep(500 * time.Millisecond) // the last lines reach the pipe
-	lines := g.takeLines()
+	lines := g.TakeLogLines()
 
 	total := 0
 	var kinds []string
