@@ -2,13 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // boundedCache is an LRU bounded both by entries and by bytes, for the caches
@@ -114,25 +112,4 @@ func (c *boundedCache[T]) Bytes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.bytes
-}
-
-// ownQueryText gives the query text a memory of its own before the caches
-// see it. Both caches keep the text, and the document cache the syntax tree
-// that points into it; but a GET's query parameter, when it has nothing to
-// unescape, is a slice of the whole query string, which would then stay
-// pinned too, variables and padding included, though only the query counts.
-// It must run before the persisted-query extension.
-type ownQueryText struct{}
-
-var (
-	_ graphql.HandlerExtension          = ownQueryText{}
-	_ graphql.OperationParameterMutator = ownQueryText{}
-)
-
-func (ownQueryText) ExtensionName() string                   { return "OwnQueryText" }
-func (ownQueryText) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (ownQueryText) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
-	params.Query = strings.Clone(params.Query)
-	return nil
 }

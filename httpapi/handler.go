@@ -84,8 +84,6 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	srv.SetValidationRulesFn(cappedValidationRules)
-	// Before the persisted queries keep the text, and before gqlgen parses it.
-	srv.Use(ownQueryText{})
 	// Always on for gqlgen, which otherwise also refuses _service { sdl };
 	// the gate refuses __schema and __type when introspection is off.
 	srv.Use(extension.Introspection{})

@@ -199,7 +199,11 @@ func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int
 				*dst = json.RawMessage(v)
 			}
 		}
-		params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		// A parameter with nothing to unescape is a slice of the whole query
+		// string; the caches keep the query text (and the document cache a
+		// syntax tree pointing into it), so it gets memory of its own rather
+		// than pinning the variables and any padding with it.
+		params := &graphql.RawParams{Query: strings.Clone(q.Get("query")), OperationName: q.Get("operationName")}
 		if err := decodeObjects(&wire, params); err != nil {
 			return nil, 0, err
 		}

@@ -26,9 +26,11 @@ type freshKey struct{}
 // Fresh returns a context in which the operation's memo no longer answers with
 // a call made before Fresh: a caller whose plan has proven the list changed (a
 // page past its end, a total the pages contradict) must hear Waldur again, not
-// the stale total or the cached 404 once more. Calls made after Fresh, under
-// any context of the operation, are shared as usual, so aliases re-planning
-// together still cost one request each.
+// the stale total or the cached 404 once more. Calls made under this context
+// are shared as usual with the operation's later callers; but each Fresh opens
+// an epoch of its own, so two aliases that both re-plan each ask Waldur once.
+// Re-plans are rare (the list changed under the operation), and a shared
+// fresh epoch would have to decide which staleness a call already answers.
 func Fresh(ctx context.Context) context.Context {
 	m := memoFrom(ctx)
 	if m == nil {
