@@ -209,7 +209,7 @@ func run(cfg config, logger *slog.Logger) error {
 	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
-		slog.Int("max_connections", cfg.maxConnections), slog.Duration("shutdown_grace", timeouts.shutdownGrace()))
+		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -226,7 +226,7 @@ func run(cfg config, logger *slog.Logger) error {
 // drain stops accepting connections and waits up to grace for the requests in
 // flight to be answered: a SIGTERM must not cut off an answer.
 func drain(srv *http.Server, served <-chan error, grace time.Duration, logger *slog.Logger) error {
-	logger.Info("shutting down", slog.Duration("grace", grace))
+	logger.Info("shutting down", slog.String("grace", grace.String()))
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
