@@ -64,7 +64,11 @@ type Client struct {
 	userAgent            string
 	defaultAuthorization string
 	transport            http.RoundTripper
-	observer             func(context.Context, Call)
+	transportWrappers    []func(http.RoundTripper) http.RoundTripper
+	observers            []func(context.Context, Call)
+
+	// call is the pipeline every request goes down (see pipeline.go).
+	call Caller
 }
 
 // New returns a client for the Waldur API at baseURL (for example
@@ -87,6 +91,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.transport == nil {
 		c.transport = defaultTransport()
 	}
+	for _, wrap := range c.transportWrappers {
+		c.transport = wrap(c.transport)
+	}
 	c.rc = resty.New().
 		SetTransport(c.transport).
 		// resty.New installs a cookie jar; Waldur's session cookies must never
@@ -98,6 +105,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		SetLogger(silentLogger{}).
 		SetHeader("User-Agent", c.userAgent).
 		SetHeader("Accept", "application/json")
+	c.call = c.pipeline()
 	return c, nil
 }
 
@@ -151,6 +159,20 @@ func (c *Client) Count(ctx context.Context, quotaName string, ordering Ordering)
 }
 
 func (c *Client) list(ctx context.Context, req PageRequest) (Page, error) {
+	return c.call.Call(ctx, Request{Method: http.MethodGet, QuotaName: req.QuotaName, Ordering: req.Ordering, Page: req.Page, PageSize: req.PageSize})
+}
+
+func (c *Client) count(ctx context.Context, quotaName string, ordering Ordering) (int, error) {
+	page, err := c.call.Call(ctx, Request{Method: http.MethodHead, QuotaName: quotaName, Ordering: ordering})
+	return page.Total, err
+}
+
+// send is the transport at the bottom of the pipeline: one HTTP request to
+// Waldur, its answer read into a Page (for a HEAD, only its Total).
+func (c *Client) send(ctx context.Context, req Request) (Page, error) {
+	if req.Method == http.MethodHead {
+		return c.sendHead(ctx, req)
+	}
 	var page Page
 	err := c.do(ctx, http.MethodGet, req.QuotaName, req.Ordering, req.Page, req.PageSize, func(resp *resty.Response) error {
 		total, err := resultCount(resp)
@@ -171,13 +193,13 @@ func (c *Client) list(ctx context.Context, req PageRequest) (Page, error) {
 	return page, err
 }
 
-func (c *Client) count(ctx context.Context, quotaName string, ordering Ordering) (int, error) {
-	var total int
-	err := c.do(ctx, http.MethodHead, quotaName, ordering, 0, 0, func(resp *resty.Response) (err error) {
-		total, err = resultCount(resp)
+func (c *Client) sendHead(ctx context.Context, req Request) (Page, error) {
+	var page Page
+	err := c.do(ctx, http.MethodHead, req.QuotaName, req.Ordering, 0, 0, func(resp *resty.Response) (err error) {
+		page.Total, err = resultCount(resp)
 		return err
 	})
-	return total, err
+	return page, err
 }
 
 // do sends one request, hands a 200 to read, and turns every failure into an
@@ -213,8 +235,9 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 	if err == nil {
 		err = read(resp)
 	}
-	if c.observer != nil {
-		c.observer(ctx, Call{Method: method, Page: page, PageSize: pageSize, Status: status, Duration: time.Since(start), Err: err})
+	call := Call{Method: method, Page: page, PageSize: pageSize, Status: status, Duration: time.Since(start), Err: err}
+	for _, observe := range c.observers {
+		observe(ctx, call)
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -280,3 +281,50 @@ func TestDedupAbandonedCallIsMadeAgain(t *testing.T) {
 		t.Fatalf("a third identical call: %v, %d GETs; want the shared answer", err, gets.Load())
 	}
 }
+
+// Observers and transport wrappers add up: a second WithObserver must not
+// silently replace the first (the request log and, later, metrics both
+// observe), and tracing wraps whatever transport the client has.
+func TestObserversAndTransportWrappersAddUp(t *testing.T) {
+	srv := httptest.NewServer(fakewaldur.New(fakewaldur.Demo(20, 1)))
+	t.Cleanup(srv.Close)
+	var first, second atomic.Int32
+	var wrapped []string
+	var mu sync.Mutex
+	wrap := func(name string) func(http.RoundTripper) http.RoundTripper {
+		return func(next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				wrapped = append(wrapped, name)
+				mu.Unlock()
+				return next.RoundTrip(r)
+			})
+		}
+	}
+	c, err := New(srv.URL,
+		WithDefaultToken(fakewaldur.DemoStaffToken),
+		WithObserver(func(context.Context, Call) { first.Add(1) }),
+		WithObserver(func(context.Context, Call) { second.Add(1) }),
+		WithTransportWrapper(wrap("inner")),
+		WithTransportWrapper(wrap("outer")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Count(context.Background(), "os_cpu_count", OrderByValue); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.List(context.Background(), PageRequest{QuotaName: "os_cpu_count", Ordering: OrderByValue, Page: 1, PageSize: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if first.Load() != 2 || second.Load() != 2 {
+		t.Errorf("observers told %d and %d times, want 2 each", first.Load(), second.Load())
+	}
+	if want := []string{"outer", "inner", "outer", "inner"}; !slices.Equal(wrapped, want) {
+		t.Errorf("transport wrappers ran %v, want %v", wrapped, want)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

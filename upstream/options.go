@@ -67,7 +67,23 @@ type Call struct {
 }
 
 // WithObserver registers fn to be told of every upstream request the client
-// makes, with the context of the operation that caused it.
+// makes (every attempt, retries included), with the context of the operation
+// that caused it. Observers add up: each one registered is told, in order.
 func WithObserver(fn func(context.Context, Call)) Option {
-	return func(c *Client) { c.observer = fn }
+	return func(c *Client) {
+		if fn != nil {
+			c.observers = append(c.observers, fn)
+		}
+	}
+}
+
+// WithTransportWrapper wraps the HTTP transport (the default one, or
+// WithTransport's), for instance to trace each request. Wrappers add up: the
+// one registered last is the outermost.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(c *Client) {
+		if wrap != nil {
+			c.transportWrappers = append(c.transportWrappers, wrap)
+		}
+	}
 }
