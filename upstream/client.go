@@ -66,6 +66,7 @@ type Client struct {
 	transport            http.RoundTripper
 	transportWrappers    []func(http.RoundTripper) http.RoundTripper
 	observers            []func(context.Context, Call)
+	keySecret            []byte // see callerdigest.go
 
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller
@@ -90,6 +91,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if c.transport == nil {
 		c.transport = defaultTransport()
+	}
+	if len(c.keySecret) == 0 {
+		c.keySecret = randomSecret()
 	}
 	for _, wrap := range c.transportWrappers {
 		c.transport = wrap(c.transport)

@@ -328,3 +328,39 @@ func TestObserversAndTransportWrappersAddUp(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A caller digest tells callers apart without holding their credential, is
+// stable under one secret (replicas sharing a cache agree), and changes with
+// the secret.
+func TestCallerDigest(t *testing.T) {
+	newClient := func(secret string) *Client {
+		c, err := New("http://127.0.0.1:1", WithDefaultToken("default-secret-token"), WithCacheKeySecret([]byte(secret)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b := newClient("s1"), newClient("s1")
+	alice := WithAuthorization(context.Background(), "Token alice-secret-token")
+	bob := WithAuthorization(context.Background(), "Token bob-secret-token")
+	anon := context.Background()
+	if a.callerDigest(alice) != b.callerDigest(alice) {
+		t.Error("two clients with one secret disagree on a caller")
+	}
+	if a.callerDigest(alice) == a.callerDigest(bob) || a.callerDigest(alice) == a.callerDigest(anon) {
+		t.Error("different callers share a digest")
+	}
+	if a.callerDigest(alice) == newClient("s2").callerDigest(alice) {
+		t.Error("the digest does not depend on the secret")
+	}
+	for _, ctx := range []context.Context{alice, bob, anon} {
+		if d := a.callerDigest(ctx); strings.Contains(d, "secret-token") || strings.Contains(d, "alice") {
+			t.Errorf("digest %q reveals the credential", d)
+		}
+	}
+	r1, _ := New("http://127.0.0.1:1")
+	r2, _ := New("http://127.0.0.1:1")
+	if r1.callerDigest(alice) == r2.callerDigest(alice) {
+		t.Error("clients without a secret must draw their own")
+	}
+}
