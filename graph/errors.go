@@ -34,7 +34,7 @@ func upstreamError(ctx context.Context, err error) error {
 		return err
 	}
 	e := Coded(codeOf(ue.Kind), ue.Error())
-	if ue.Kind == upstream.RateLimited && ue.RetryAfter > 0 {
+	if ue.RetryAfter > 0 {
 		e.Extensions["retryAfter"] = ue.RetryAfterSeconds()
 	}
 	if ue.Status != 0 {

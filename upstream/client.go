@@ -66,7 +66,9 @@ type Client struct {
 	transport            http.RoundTripper
 	transportWrappers    []func(http.RoundTripper) http.RoundTripper
 	observers            []func(context.Context, Call)
-	keySecret            []byte // see callerdigest.go
+	keySecret            []byte   // see callerdigest.go
+	breaker              *breaker // nil: none (see breaker.go)
+	circuitObservers     []func(from, to string)
 
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller

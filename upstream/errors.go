@@ -55,7 +55,8 @@ type Error struct {
 	Kind Kind
 	// Status is the upstream HTTP status, 0 when no answer arrived.
 	Status int
-	// RetryAfter is the wait a 429 asked for, 0 when it named none.
+	// RetryAfter is the wait a 429 asked for, or until an open circuit
+	// lets calls through again; 0 when there is none to tell.
 	RetryAfter time.Duration
 
 	message string
