@@ -42,6 +42,13 @@ type config struct {
 	apqCacheSize    int
 	maxConnections  int
 	limits          httpapi.Limits
+	breaker         breakerConfig
+}
+
+// breakerConfig is the upstream circuit breaker's settings.
+type breakerConfig struct {
+	failures int           // UPSTREAM_BREAKER_FAILURES
+	cooldown time.Duration // UPSTREAM_BREAKER_COOLDOWN
 }
 
 func main() {
@@ -110,6 +117,13 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.limits.MaxTokens, "max-tokens", envInt("GRAPHQL_MAX_TOKENS", d.MaxTokens), "maximum parser tokens per query (env GRAPHQL_MAX_TOKENS)")
 	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
 	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", httpapi.DefaultAPQCacheSize), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
+	// The upstream circuit breaker.
+	cooldown, err := time.ParseDuration(envOr(getenv, "UPSTREAM_BREAKER_COOLDOWN", upstream.DefaultBreakerCooldown.String()))
+	if err != nil || cooldown <= 0 {
+		envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_BREAKER_COOLDOWN must be a positive duration such as 10s, got %q", getenv("UPSTREAM_BREAKER_COOLDOWN")))
+	}
+	fs.IntVar(&cfg.breaker.failures, "upstream-breaker-failures", envInt("UPSTREAM_BREAKER_FAILURES", upstream.DefaultBreakerFailures), "consecutive failed Waldur calls (5xx, no answer, timeout) that open the circuit (env UPSTREAM_BREAKER_FAILURES)")
+	fs.DurationVar(&cfg.breaker.cooldown, "upstream-breaker-cooldown", cooldown, "how long an open circuit refuses calls before one probe decides (env UPSTREAM_BREAKER_COOLDOWN)")
 	fs.IntVar(&cfg.maxConnections, "max-connections", envInt("MAX_CONNECTIONS", httpapi.DefaultMaxConnections), "open client connections at most; at the limit a new one replaces the one idle the longest, or is answered 503 and closed when all are busy (env MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -124,8 +138,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 {
 		return cfg, fmt.Errorf("limits, the APQ cache size and the connection limit must be positive")
 	}
-	if cfg.upstreamTimeout <= 0 {
-		return cfg, fmt.Errorf("-upstream-timeout must be positive")
+	if cfg.upstreamTimeout <= 0 || cfg.breaker.cooldown <= 0 || cfg.breaker.failures <= 0 {
+		return cfg, fmt.Errorf("-upstream-timeout, -upstream-breaker-failures and -upstream-breaker-cooldown must be positive")
 	}
 	// The token only from the environment: a flag would show in the process list.
 	cfg.waldurToken = getenv("WALDUR_API_TOKEN")
@@ -173,6 +187,8 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithDefaultToken(cfg.waldurToken),
 		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
+		upstream.WithCircuitBreaker(cfg.breaker.failures, cfg.breaker.cooldown),
+		upstream.WithCircuitObserver(httpapi.CircuitLogger(logger)),
 	)
 	if err != nil {
 		return err
