@@ -110,7 +110,8 @@ func TestBreakerSparesCallersTheTimeout(t *testing.T) {
 	}
 	open := time.Since(start) / refused
 	h.wantNoUpstreamCalls(t, "requests while the circuit is open")
-	t.Logf("figure: silent Waldur, UPSTREAM_TIMEOUT %v: %v per answer before the circuit opened, %v per answer while open", timeout, slow, open)
+	t.Logf("figure: silent Waldur, UPSTREAM_TIMEOUT %v: %v per answer before the circuit opened, %v per answer while open; without a breaker: %v per answer",
+		timeout, slow, open, withoutBreaker(t, timeout))
 	// A generous bound: the refusal must not wait for anything upstream.
 	if open >= timeout {
 		t.Errorf("answers while open took %v each, as long as the upstream timeout %v", open, timeout)
@@ -238,5 +239,66 @@ func TestBreakerLogsEachChangeOnce(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("line %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// withoutBreaker is what a silent Waldur costs each caller when there is no
+// breaker, for the figure above: a few requests at once, the average answer time.
+func withoutBreaker(t *testing.T, timeout time.Duration) time.Duration {
+	h := newHarness(t, withUpstreamTimeout(timeout))
+	h.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		<-r.Context().Done()
+		return true
+	})
+	const requests = 3
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var total time.Duration
+	for range requests {
+		wg.Go(func() {
+			start := time.Now()
+			if _, err := h.send(h.postRequest(staffAuth, oneCallQuery, nil)); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			total += time.Since(start)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return total / requests
+}
+
+// Waldur failing every other call is not down: with the default threshold
+// the circuit never opens, and every request still reaches it.
+func TestBreakerStaysClosedWhenWaldurFailsIntermittently(t *testing.T) {
+	h := newHarness(t, withClientOptions(upstream.WithCircuitBreaker(upstream.DefaultBreakerFailures, time.Minute)))
+	var mu sync.Mutex
+	n := 0
+	h.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		n++
+		fail := n%2 == 0
+		mu.Unlock()
+		return fail && answer503(w, r)
+	})
+	const requests = 40
+	answered, failed := 0, 0
+	for range requests {
+		r := h.post(staffAuth, oneCallQuery, nil)
+		switch {
+		case len(r.Errors) == 0:
+			answered++
+		case r.Errors[0].Extensions["upstreamStatus"] == float64(503):
+			failed++
+		default:
+			t.Fatalf("want data or Waldur's 503, got %s", r)
+		}
+	}
+	calls := len(h.takeCalls())
+	t.Logf("figure: every other upstream request 503, breaker %d/1m: %d requests, %d answered, %d failed with 503, %d upstream calls, circuit never opened",
+		upstream.DefaultBreakerFailures, requests, answered, failed, calls)
+	if calls != requests {
+		t.Errorf("%d requests made %d upstream calls, want one each", requests, calls)
 	}
 }
