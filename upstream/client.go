@@ -68,6 +68,11 @@ type Client struct {
 	observers            []func(context.Context, Call)
 	keySecret            []byte // see callerdigest.go
 
+	// The cache layer's store, nil when it is off, and how long it keeps an
+	// answer (see cache.go).
+	cache    cacheStore
+	cacheTTL time.Duration
+
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller
 }
