@@ -43,6 +43,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		apqCacheSize:    1000,
 		maxConnections:  httpapi.DefaultMaxConnections,
 		limits:          httpapi.DefaultLimits(),
+		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 	}
 	if cfg != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", cfg, want)
@@ -88,6 +89,7 @@ func TestParseConfigFromEnv(t *testing.T) {
 		apqCacheSize:    50,
 		maxConnections:  200,
 		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxFields: 150, MaxTokens: 300, MaxBodyBytes: 4096},
+		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 	}
 	if cfg != want {
 		t.Errorf("from env\n got %+v\nwant %+v", cfg, want)
@@ -145,6 +147,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		apqCacheSize:    60,
 		maxConnections:  300,
 		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxFields: 250, MaxTokens: 400, MaxBodyBytes: 8192},
+		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 	}
 	if cfg != want {
 		t.Errorf("flags over env\n got %+v\nwant %+v", cfg, want)
