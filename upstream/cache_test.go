@@ -212,7 +212,7 @@ func TestCacheKeysOnCallerAndRequest(t *testing.T) {
 		}
 		return p.Total
 	}
-	if total(alice, base) != 1 || total(alice, base) != 1 {
+	if first, again := total(alice, base), total(alice, base); first != 1 || again != 1 {
 		t.Fatal("the same request of the same caller was not answered from the cache")
 	}
 	if total(bob, base) != 2 {
