@@ -43,6 +43,10 @@ type config struct {
 	maxConnections  int
 	limits          httpapi.Limits
 	breaker         breakerConfig
+
+	// The upstream cache: off while cacheTTL is 0.
+	cacheTTL      time.Duration
+	cacheMaxBytes byteSize
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -125,6 +129,21 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.breaker.failures, "upstream-breaker-failures", envInt("UPSTREAM_BREAKER_FAILURES", upstream.DefaultBreakerFailures), "consecutive failed Waldur calls (5xx, no answer, timeout) that open the circuit (env UPSTREAM_BREAKER_FAILURES)")
 	fs.DurationVar(&cfg.breaker.cooldown, "upstream-breaker-cooldown", cooldown, "how long an open circuit refuses calls before one probe decides (env UPSTREAM_BREAKER_COOLDOWN)")
 	fs.IntVar(&cfg.maxConnections, "max-connections", envInt("MAX_CONNECTIONS", httpapi.DefaultMaxConnections), "open client connections at most; at the limit a new one replaces the one idle the longest, or is answered 503 and closed when all are busy (env MAX_CONNECTIONS)")
+
+	// The upstream cache, off by default (answers may then be that old).
+	cacheTTL, err := time.ParseDuration(envOr(getenv, "UPSTREAM_CACHE_TTL", "0s"))
+	if err != nil || cacheTTL < 0 {
+		envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_CACHE_TTL must be a duration such as 30s, or 0 for no cache, got %q", getenv("UPSTREAM_CACHE_TTL")))
+	}
+	fs.DurationVar(&cfg.cacheTTL, "upstream-cache-ttl", cacheTTL, "keep Waldur's pages and totals this long, per caller; 0: no cache (env UPSTREAM_CACHE_TTL)")
+	cfg.cacheMaxBytes = upstream.DefaultCacheMaxBytes
+	if v := getenv("UPSTREAM_CACHE_MAX_BYTES"); v != "" {
+		if err := cfg.cacheMaxBytes.Set(v); err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_CACHE_MAX_BYTES: %w", err))
+		}
+	}
+	fs.Var(&cfg.cacheMaxBytes, "upstream-cache-max-bytes", "memory the upstream cache may hold, in bytes or with a unit such as 64MiB (env UPSTREAM_CACHE_MAX_BYTES)")
+
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -140,6 +159,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if cfg.upstreamTimeout <= 0 || cfg.breaker.cooldown <= 0 || cfg.breaker.failures <= 0 {
 		return cfg, fmt.Errorf("-upstream-timeout, -upstream-breaker-failures and -upstream-breaker-cooldown must be positive")
+	}
+	if cfg.cacheTTL < 0 {
+		return cfg, fmt.Errorf("-upstream-cache-ttl must not be negative")
 	}
 	// The token only from the environment: a flag would show in the process list.
 	cfg.waldurToken = getenv("WALDUR_API_TOKEN")
@@ -189,6 +211,7 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
 		upstream.WithCircuitBreaker(cfg.breaker.failures, cfg.breaker.cooldown),
 		upstream.WithCircuitObserver(httpapi.CircuitLogger(logger)),
+		upstream.WithCache(cfg.cacheTTL, int(cfg.cacheMaxBytes)),
 	)
 	if err != nil {
 		return err
@@ -225,7 +248,8 @@ func run(cfg config, logger *slog.Logger) error {
 	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
-		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()))
+		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()),
+		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

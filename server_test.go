@@ -44,6 +44,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		maxConnections:  httpapi.DefaultMaxConnections,
 		limits:          httpapi.DefaultLimits(),
 		breaker:         defaultBreaker,
+		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 	}
 	if cfg != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", cfg, want)
@@ -90,6 +91,7 @@ func TestParseConfigFromEnv(t *testing.T) {
 		maxConnections:  200,
 		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxFields: 150, MaxTokens: 300, MaxBodyBytes: 4096},
 		breaker:         defaultBreaker,
+		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 	}
 	if cfg != want {
 		t.Errorf("from env\n got %+v\nwant %+v", cfg, want)
@@ -148,6 +150,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		maxConnections:  300,
 		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxFields: 250, MaxTokens: 400, MaxBodyBytes: 8192},
 		breaker:         defaultBreaker,
+		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 	}
 	if cfg != want {
 		t.Errorf("flags over env\n got %+v\nwant %+v", cfg, want)

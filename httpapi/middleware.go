@@ -101,10 +101,27 @@ func capped(s string) string {
 }
 
 // withCaller binds the caller's Authorization header to the request context,
-// from where only the upstream client reads it.
+// from where only the upstream client reads it, and the caller's wish for a
+// fresh answer, from where the upstream cache reads it.
 func withCaller(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := upstream.WithAuthorization(r.Context(), r.Header.Get("Authorization"))
+		if noCache(r.Header) {
+			ctx = upstream.WithCacheBypass(ctx)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// noCache reports whether the request's Cache-Control has the no-cache
+// directive: the caller wants what Waldur says now, not a cached answer.
+func noCache(h http.Header) bool {
+	for _, v := range h.Values("Cache-Control") {
+		for directive := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(directive), "no-cache") {
+				return true
+			}
+		}
+	}
+	return false
 }

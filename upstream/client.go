@@ -70,6 +70,11 @@ type Client struct {
 	breaker              *breaker // nil: none (see breaker.go)
 	circuitObservers     []func(from, to string)
 
+	// The cache layer's store, nil when it is off, and how long it keeps an
+	// answer (see cache.go).
+	cache    cacheStore
+	cacheTTL time.Duration
+
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller
 }

@@ -31,7 +31,11 @@ type freshKey struct{}
 // an epoch of its own, so two aliases that both re-plan each ask Waldur once.
 // Re-plans are rare (the list changed under the operation), and a shared
 // fresh epoch would have to decide which staleness a call already answers.
+//
+// The cache (cache.go), below the memo, holds the same stale answers for
+// longer: a Fresh context bypasses it too, and refreshes what it holds.
 func Fresh(ctx context.Context) context.Context {
+	ctx = WithCacheBypass(ctx)
 	m := memoFrom(ctx)
 	if m == nil {
 		return ctx

@@ -1,0 +1,124 @@
+package upstream
+
+import (
+	"context"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// memoryStore is the cache's store in this process: an LRU bounded by the
+// bytes its entries retain, not by their number, since a page of 300 rows
+// weighs a hundred times a total. hashicorp's LRU keeps the order; it is not
+// safe for concurrent use on its own, hence the mutex. An expired entry is
+// dropped when it is next asked for, or evicted as the oldest when room is
+// needed; until then it counts against the bound like any other.
+type memoryStore struct {
+	mu       sync.Mutex
+	lru      *simplelru.LRU[string, storedPage]
+	bytes    int // sum of the cost of the entries held
+	maxBytes int
+	now      func() time.Time
+}
+
+// storedPage is an entry with its expiry and the cost it was admitted at,
+// so that evicting it takes back exactly what adding it counted.
+type storedPage struct {
+	page    Page
+	expires time.Time
+	cost    int
+}
+
+func newMemoryStore(maxBytes int, now func() time.Time) *memoryStore {
+	s := &memoryStore{maxBytes: maxBytes, now: now}
+	// The byte bound is the one that counts: no entry costs less than
+	// storedOverhead, so this many entries never fill before the bytes do.
+	l, err := simplelru.NewLRU(maxBytes/storedOverhead+1, func(_ string, e storedPage) { s.bytes -= e.cost })
+	if err != nil {
+		panic("upstream: cache store: " + err.Error()) // only for a size <= 0, which cannot be
+	}
+	s.lru = l
+	return s
+}
+
+// Get returns the page under key unless it has expired. The page is shared
+// with every caller it answers: its rows must not be modified.
+func (s *memoryStore) Get(_ context.Context, key string) (Page, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.lru.Get(key)
+	if !ok {
+		return Page{}, false
+	}
+	if !s.now().Before(e.expires) {
+		s.lru.Remove(key)
+		return Page{}, false
+	}
+	return e.page, true
+}
+
+// Set keeps page under key for ttl, unless it alone is larger than the
+// whole bound; such a page is simply not cached.
+func (s *memoryStore) Set(_ context.Context, key string, page Page, ttl time.Duration) {
+	cost := pageCost(key, page)
+	if cost > s.maxBytes {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.lru.Peek(key); ok {
+		s.bytes -= old.cost
+	}
+	s.lru.Add(key, storedPage{page: page, expires: s.now().Add(ttl), cost: cost})
+	s.bytes += cost
+	for s.bytes > s.maxBytes {
+		if _, _, ok := s.lru.RemoveOldest(); !ok {
+			break
+		}
+	}
+}
+
+// Bytes is what the held entries are counted at, for tests.
+func (s *memoryStore) Bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
+// storedOverhead is what an entry holds besides its key and rows: the LRU's
+// list element and map slot, the entry itself (page header, expiry, cost)
+// and the allocator's rounding of the rows' array. Measured at about 190
+// bytes; TestMemoryStoreCountsWhatItRetains checks the whole estimate.
+const storedOverhead = 256
+
+// rowBytes is the size of a Row in the rows' array: two string headers and
+// the value's pointer.
+const rowBytes = int(unsafe.Sizeof(Row{}))
+
+// pageCost counts what an entry retains on the heap: its key, the rows'
+// array, each row's strings (each its own allocation) and each value's float.
+func pageCost(key string, p Page) int {
+	n := storedOverhead + allocated(len(key)) + cap(p.Rows)*rowBytes
+	for _, r := range p.Rows {
+		n += allocated(len(r.CustomerName)) + allocated(len(r.CustomerAbbreviation))
+		if r.Value != nil {
+			n += allocated(8)
+		}
+	}
+	return n
+}
+
+// allocated is what the heap gives up for an object of n bytes: its size
+// class (multiples of 16 up to 256 bytes, an eighth more at most beyond)
+// and a little slack, for the race detector, under which tests run, pads
+// small objects further. 0 bytes take nothing.
+func allocated(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return (n+n/8+15)&^15 + allocSlack
+}
+
+const allocSlack = 8
