@@ -81,35 +81,58 @@ func retryVars() []map[string]any {
 	return out
 }
 
+// everyOtherRun is what a run of retryVars gave with every other upstream
+// request failing with 503.
+type everyOtherRun struct {
+	correct, answers, calls, cleanCalls int
+	failed                              []string
+}
+
+func (r everyOtherRun) String() string {
+	return fmt.Sprintf("%d/%d answers correct, %d upstream calls (%d without failures)", r.correct, r.answers, r.calls, r.cleanCalls)
+}
+
+// runEveryOther sends retryVars to h, whose fake fails every other request
+// with 503, and compares each answer with reference's, which has no faults.
+func runEveryOther(t *testing.T, h, reference *harness) everyOtherRun {
+	t.Helper()
+	h.setFault(everyOther(http.StatusServiceUnavailable))
+	run := everyOtherRun{}
+	for _, v := range retryVars() {
+		run.answers++
+		want := reference.page(staffAuth, v)
+		run.cleanCalls += len(reference.takeCalls())
+		resp := h.post(staffAuth, connectionQuery, v)
+		run.calls += len(h.takeCalls())
+		switch {
+		case resp.Status != http.StatusOK || len(resp.Errors) > 0:
+			run.failed = append(run.failed, fmt.Sprintf("vars %v: %s", v, resp))
+		case !reflect.DeepEqual(resp.customerQuotas(t), want):
+			run.failed = append(run.failed, fmt.Sprintf("vars %v: wrong rows %s", v, resp.Data))
+		default:
+			run.correct++
+		}
+	}
+	return run
+}
+
 // With every other upstream request failing with 503, every answer is
 // still right: each failed request is made again. The request line says
 // so at INFO, with the retries counted, since nothing failed for the caller.
+// The figures without retries are logged beside, for comparison.
 func TestRetriesAnswerWhenEveryOtherRequestFails(t *testing.T) {
 	reference := newHarness(t)
-	h := newHarness(t, withRetries(upstream.DefaultRetries))
-	h.setFault(everyOther(http.StatusServiceUnavailable))
+	without := runEveryOther(t, newHarness(t), reference)
+	t.Logf("every other upstream request failing with 503, retries off: %s", without)
 
-	vars := retryVars()
-	correct, calls, cleanCalls := 0, 0, 0
-	for _, v := range vars {
-		want := reference.page(staffAuth, v)
-		cleanCalls += len(reference.takeCalls())
-		resp := h.post(staffAuth, connectionQuery, v)
-		calls += len(h.takeCalls())
-		if resp.Status != http.StatusOK || len(resp.Errors) > 0 {
-			t.Errorf("vars %v: %s", v, resp)
-			continue
-		}
-		if got := resp.customerQuotas(t); !reflect.DeepEqual(got, want) {
-			t.Errorf("vars %v: got %+v, want %+v", v, got, want)
-			continue
-		}
-		correct++
+	h := newHarness(t, withRetries(upstream.DefaultRetries))
+	run := runEveryOther(t, h, reference)
+	t.Logf("every other upstream request failing with 503, UPSTREAM_RETRIES=%d: %s", upstream.DefaultRetries, run)
+	for _, f := range run.failed {
+		t.Error(f)
 	}
-	t.Logf("every other upstream request failing with 503: %d/%d answers correct, %d upstream calls (%d without failures)",
-		correct, len(vars), calls, cleanCalls)
-	if calls != 2*cleanCalls {
-		t.Errorf("%d upstream calls, want each of the %d a clean run makes twice", calls, cleanCalls)
+	if run.calls != 2*run.cleanCalls {
+		t.Errorf("%d upstream calls, want each of the %d a clean run makes twice", run.calls, run.cleanCalls)
 	}
 
 	type line struct {
@@ -119,8 +142,8 @@ func TestRetriesAnswerWhenEveryOtherRequestFails(t *testing.T) {
 		Failures        int    `json:"upstream_failures"`
 	}
 	lines := logRecords[line](t, h.logs.String(), "request")
-	if len(lines) != len(vars) {
-		t.Fatalf("%d request lines for %d requests", len(lines), len(vars))
+	if len(lines) != run.answers {
+		t.Fatalf("%d request lines for %d requests", len(lines), run.answers)
 	}
 	for _, l := range lines {
 		if l.Level != "INFO" || l.UpstreamRetries == 0 || l.UpstreamRetries != l.Failures || l.UpstreamCalls != 2*l.Failures {
