@@ -35,6 +35,7 @@ type config struct {
 	waldurURL       string
 	waldurToken     string
 	upstreamTimeout time.Duration
+	upstreamRetries int
 	demoCustomers   int
 	showVersion     bool
 	introspection   bool
@@ -76,6 +77,10 @@ func main() {
 	}
 }
 
+// maxUpstreamRetries bounds UPSTREAM_RETRIES: every retry may take another
+// UPSTREAM_TIMEOUT, and the write timeout and shutdown grace grow with it.
+const maxUpstreamRetries = 10
+
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
@@ -87,6 +92,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_TIMEOUT must be a positive duration such as 10s, got %q", getenv("UPSTREAM_TIMEOUT")))
 	}
 	fs.DurationVar(&cfg.upstreamTimeout, "upstream-timeout", timeout, "timeout of each Waldur request (env UPSTREAM_TIMEOUT)")
+	retries, err := strconv.Atoi(envOr(getenv, "UPSTREAM_RETRIES", strconv.Itoa(upstream.DefaultRetries)))
+	if err != nil || retries < 0 || retries > maxUpstreamRetries {
+		envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_RETRIES must be an integer from 0 to %d, got %q", maxUpstreamRetries, getenv("UPSTREAM_RETRIES")))
+	}
+	fs.IntVar(&cfg.upstreamRetries, "upstream-retries", retries, "times a failed GET or HEAD to Waldur is tried again, 0 for never (env UPSTREAM_RETRIES)")
 	fs.IntVar(&cfg.demoCustomers, "demo-customers", 1000, "organisations in the demo upstream")
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&cfg.corsOrigins, "cors-allowed-origins", getenv("CORS_ALLOWED_ORIGINS"), "comma-separated browser origins allowed to call /query; empty: none (env CORS_ALLOWED_ORIGINS)")
@@ -163,6 +173,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if cfg.cacheTTL < 0 {
 		return cfg, fmt.Errorf("-upstream-cache-ttl must not be negative")
 	}
+	if cfg.upstreamRetries < 0 || cfg.upstreamRetries > maxUpstreamRetries {
+		return cfg, fmt.Errorf("-upstream-retries must be from 0 to %d", maxUpstreamRetries)
+	}
 	// The token only from the environment: a flag would show in the process list.
 	cfg.waldurToken = getenv("WALDUR_API_TOKEN")
 	return cfg, nil
@@ -206,6 +219,7 @@ func run(cfg config, logger *slog.Logger) error {
 
 	waldur, err := upstream.New(cfg.waldurURL,
 		upstream.WithTimeout(cfg.upstreamTimeout),
+		upstream.WithRetries(cfg.upstreamRetries),
 		upstream.WithDefaultToken(cfg.waldurToken),
 		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
@@ -217,7 +231,7 @@ func run(cfg config, logger *slog.Logger) error {
 		return err
 	}
 
-	timeouts := serverTimeouts{upstream: cfg.upstreamTimeout}
+	timeouts := serverTimeouts{upstreamTimeout: cfg.upstreamTimeout, upstreamRetries: cfg.upstreamRetries}
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Waldur:     waldur,

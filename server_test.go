@@ -38,6 +38,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	want := config{
 		listen:          ":8080",
 		upstreamTimeout: upstream.DefaultTimeout,
+		upstreamRetries: upstream.DefaultRetries,
 		demoCustomers:   1000,
 		introspection:   true,
 		apqCacheSize:    1000,
@@ -84,6 +85,7 @@ func TestParseConfigFromEnv(t *testing.T) {
 		waldurURL:       "https://waldur.example.com",
 		waldurToken:     "s3cret",
 		upstreamTimeout: 3 * time.Second,
+		upstreamRetries: upstream.DefaultRetries,
 		demoCustomers:   1000,
 		introspection:   false,
 		corsOrigins:     "https://a.example, https://b.example",
@@ -143,6 +145,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		waldurURL:       "https://other.example",
 		waldurToken:     "s3cret", // environment only
 		upstreamTimeout: 250 * time.Millisecond,
+		upstreamRetries: upstream.DefaultRetries,
 		demoCustomers:   12,
 		introspection:   true,
 		corsOrigins:     "https://c.example",

@@ -1,14 +1,19 @@
 package main
 
-import "time"
+import (
+	"time"
+
+	"github.com/waldur-quotas/gateway/upstream"
+)
 
 // serverTimeouts derives every server deadline that depends on how long one
-// request may legitimately run, from the upstream timeout. It is the one place
-// to change when a request may make more upstream rounds (retries, say): the
+// request may legitimately run, from the upstream timeout and retries. It is
+// the one place to change when a request may make more upstream rounds: the
 // write timeout and the shutdown grace period then move together, so SIGTERM
 // never cuts off an answer the gateway was still allowed to give.
 type serverTimeouts struct {
-	upstream time.Duration // UPSTREAM_TIMEOUT, per upstream call
+	upstreamTimeout time.Duration // UPSTREAM_TIMEOUT, per upstream attempt
+	upstreamRetries int           // UPSTREAM_RETRIES, attempts after a call's first
 }
 
 const (
@@ -33,9 +38,10 @@ const (
 )
 
 // write is the http.Server WriteTimeout: the answer must still get out after
-// the longest request.
+// the longest request, whose every round may be a call that spends its whole
+// budget, retries and the waits between them included.
 func (t serverTimeouts) write() time.Duration {
-	return upstreamRounds*t.upstream + answerMargin
+	return upstreamRounds*upstream.CallBudget(t.upstreamTimeout, t.upstreamRetries) + answerMargin
 }
 
 // shutdownGrace is how long a shutdown waits for requests in flight: one whose

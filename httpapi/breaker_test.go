@@ -17,7 +17,6 @@ import (
 const oneCallQuery = `{ customerQuotas(quotaName: "os_cpu_count") { totalCount } }`
 
 // staffAuth is the Authorization of a caller who sees every customer.
-const staffAuth = "Token " + demoStaff
 
 // answer503 is a Waldur that is down behind its proxy.
 func answer503(w http.ResponseWriter, _ *http.Request) bool {

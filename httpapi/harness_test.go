@@ -478,6 +478,9 @@ func (b *syncBuffer) String() string {
 
 const demoStaff = fakewaldur.DemoStaffToken
 
+// staffAuth is the Authorization header of the demo staff user.
+const staffAuth = "Token " + demoStaff
+
 // postJSON sends body, marshalled to JSON, as a POST to /query with the given
 // Accept header ("" for none): for requests post cannot spell (extensions,
 // operationName, raw JSON values).

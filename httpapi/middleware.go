@@ -62,6 +62,9 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 				slog.Int("upstream_last_status", f.lastStatus),
 				slog.String("upstream_last_cause", f.lastCause))
 		}
+		if r := sum.failures.retried; r > 0 {
+			attrs = append(attrs, slog.Int("upstream_retries", r))
+		}
 		if len(sum.errorCodes) > 0 {
 			attrs = append(attrs, slog.Any("error_codes", sum.errorCodes))
 		}
@@ -80,7 +83,7 @@ func requestLevel(r *http.Request, status int, sum requestSummary) slog.Level {
 		// A 503 says the gateway cannot serve this yet (GraphiQL not built):
 		// anyone can cause it by asking, so it must not raise an alarm.
 		return slog.LevelWarn
-	case sum.failures.alarming:
+	case sum.failures.unrecovered():
 		return slog.LevelWarn
 	case r.URL.Path == healthzPath && status == http.StatusOK:
 		return slog.LevelDebug

@@ -24,9 +24,12 @@ type requestStats struct {
 // number of fields in every request.
 type upstreamFailures struct {
 	count int
-	// alarming: at least one failure is the operator's concern, not the
+	// alarming counts the failures that are the operator's concern, not the
 	// caller going away or a list that shrank under a plan made again.
-	alarming   bool
+	alarming int
+	// retried counts the attempts past a call's first: each follows a
+	// failure (an alarming one) that the retry layer tried again.
+	retried    int
 	lastStatus int
 	// lastCause is what an operator acts on ("connection refused", a
 	// timeout, "HTTP 503"). Neither it nor the message holds a credential,
@@ -57,6 +60,9 @@ func ObserveUpstream(ctx context.Context, c upstream.Call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.upstreamCalls++
+	if c.Attempt > 1 {
+		s.failures.retried++
+	}
 	if c.Err != nil {
 		s.failures.add(c)
 	}
@@ -83,9 +89,14 @@ func (f *upstreamFailures) add(c upstream.Call) {
 	f.lastStatus = c.Status
 	f.lastCause = causeOf(c.Err)
 	if k := upstream.KindOf(c.Err); k != 0 && k != upstream.PageNotFound {
-		f.alarming = true
+		f.alarming++
 	}
 }
+
+// unrecovered tells whether a failure that concerns the operator was not
+// made good by a retry: a request that Waldur failed once, then answered, is
+// no failed request.
+func (f upstreamFailures) unrecovered() bool { return f.alarming > f.retried }
 
 // causeOf is the underlying cause of an upstream failure when it has one
 // (a transport error), else its message (which names the HTTP status).

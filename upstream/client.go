@@ -74,6 +74,7 @@ type Client struct {
 	// answer (see cache.go).
 	cache    cacheStore
 	cacheTTL time.Duration
+	retries  int // see retry.go
 
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller
@@ -246,7 +247,7 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 	if err == nil {
 		err = read(resp)
 	}
-	call := Call{Method: method, Page: page, PageSize: pageSize, Status: status, Duration: time.Since(start), Err: err}
+	call := Call{Method: method, Page: page, PageSize: pageSize, Attempt: attemptOf(ctx), Status: status, Duration: time.Since(start), Err: err}
 	for _, observe := range c.observers {
 		observe(ctx, call)
 	}

@@ -60,6 +60,10 @@ type Call struct {
 	Method   string
 	Page     int // 0 for HEAD
 	PageSize int // 0 for HEAD
+	// Attempt is 1 for a call's first try, 2 and up for its retries (see
+	// WithRetries): an attempt past the first follows a failure that was
+	// retried.
+	Attempt  int
 	Status   int // 0 when no answer arrived
 	Duration time.Duration
 	// Err is the call's failure, an answer that could not be used included.
