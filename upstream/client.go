@@ -68,6 +68,9 @@ type Client struct {
 	observers            []func(context.Context, Call)
 	keySecret            []byte // see callerdigest.go
 
+	maxConcurrency           int // see limit.go
+	maxConcurrencyPerRequest int
+
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller
 }
@@ -85,6 +88,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		timeout:   DefaultTimeout,
 		bodyLimit: DefaultBodyLimit,
 		userAgent: "waldur-quotas-gateway",
+
+		maxConcurrency:           DefaultMaxConcurrency,
+		maxConcurrencyPerRequest: DefaultMaxConcurrencyPerRequest,
 	}
 	for _, opt := range opts {
 		opt(c)

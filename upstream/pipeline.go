@@ -39,6 +39,7 @@ type Layer func(next Caller) Caller
 func (c *Client) pipeline() Caller {
 	layers := []Layer{
 		// Outermost first.
+		c.limit,
 	}
 	var call Caller = CallerFunc(c.send)
 	for _, layer := range slices.Backward(layers) {
