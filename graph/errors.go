@@ -34,7 +34,7 @@ func upstreamError(ctx context.Context, err error) error {
 		return err
 	}
 	e := Coded(codeOf(ue.Kind), ue.Error())
-	if ue.Kind == upstream.RateLimited && ue.RetryAfter > 0 {
+	if ue.RetryAfter > 0 {
 		e.Extensions["retryAfter"] = ue.RetryAfterSeconds()
 	}
 	if ue.Status != 0 {
@@ -57,6 +57,8 @@ func codeOf(k upstream.Kind) string {
 		return CodeRateLimited
 	case upstream.Unavailable:
 		return CodeUpstreamUnavailable
+	case upstream.Overloaded:
+		return CodeUpstreamOverloaded
 	}
 	// PageNotFound only escapes when the list keeps shrinking under re-planning.
 	return CodeUpstreamBadResponse
