@@ -42,6 +42,8 @@ type config struct {
 	apqCacheSize    int
 	maxConnections  int
 	limits          httpapi.Limits
+
+	maxConcurrency, maxConcurrencyPerRequest int // calls in flight to Waldur
 }
 
 func main() {
@@ -111,6 +113,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Int64Var(&cfg.limits.MaxBodyBytes, "max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes))), "maximum request body in bytes (env GRAPHQL_MAX_BODY_BYTES)")
 	fs.IntVar(&cfg.apqCacheSize, "apq-cache-size", envInt("APQ_CACHE_SIZE", httpapi.DefaultAPQCacheSize), "automatic persisted queries kept (env APQ_CACHE_SIZE)")
 	fs.IntVar(&cfg.maxConnections, "max-connections", envInt("MAX_CONNECTIONS", httpapi.DefaultMaxConnections), "open client connections at most; at the limit a new one replaces the one idle the longest, or is answered 503 and closed when all are busy (env MAX_CONNECTIONS)")
+	fs.IntVar(&cfg.maxConcurrency, "max-concurrency", envInt("UPSTREAM_MAX_CONCURRENCY", upstream.DefaultMaxConcurrency), "calls in flight to Waldur across all callers; others wait (env UPSTREAM_MAX_CONCURRENCY)")
+	fs.IntVar(&cfg.maxConcurrencyPerRequest, "max-concurrency-per-request", envInt("UPSTREAM_MAX_CONCURRENCY_PER_REQUEST", upstream.DefaultMaxConcurrencyPerRequest), "calls in flight to Waldur for one GraphQL request (env UPSTREAM_MAX_CONCURRENCY_PER_REQUEST)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -121,8 +125,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return cfg, envErr
 	}
 	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 || cfg.limits.MaxFields <= 0 ||
-		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 {
-		return cfg, fmt.Errorf("limits, the APQ cache size and the connection limit must be positive")
+		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 ||
+		cfg.maxConcurrency <= 0 || cfg.maxConcurrencyPerRequest <= 0 {
+		return cfg, fmt.Errorf("limits, the APQ cache size, the connection limit and the upstream concurrency caps must be positive")
 	}
 	if cfg.upstreamTimeout <= 0 {
 		return cfg, fmt.Errorf("-upstream-timeout must be positive")
@@ -173,6 +178,8 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithDefaultToken(cfg.waldurToken),
 		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
+		upstream.WithMaxConcurrency(cfg.maxConcurrency),
+		upstream.WithMaxConcurrencyPerRequest(cfg.maxConcurrencyPerRequest),
 	)
 	if err != nil {
 		return err

@@ -35,7 +35,10 @@ const (
 // write is the http.Server WriteTimeout: the answer must still get out after
 // the longest request.
 func (t serverTimeouts) write() time.Duration {
-	return upstreamRounds*t.upstream + answerMargin
+	// Each call of a round may first wait for a slot (UPSTREAM_MAX_CONCURRENCY)
+	// for as long as the call itself may take, and no longer.
+	slotWait := t.upstream
+	return upstreamRounds*(slotWait+t.upstream) + answerMargin
 }
 
 // shutdownGrace is how long a shutdown waits for requests in flight: one whose
