@@ -82,23 +82,20 @@ func (c *Client) limit(next Caller) Caller {
 func (c *Client) acquire(ctx context.Context, gateway *semaphore.Weighted) (release func(), err error) {
 	wait, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	operation, _ := ctx.Value(operationSlotsKey{}).(*semaphore.Weighted)
-	if operation != nil {
+	releaseOperation := func() {}
+	if operation, ok := ctx.Value(operationSlotsKey{}).(*semaphore.Weighted); ok {
 		if err := operation.Acquire(wait, 1); err != nil {
 			return nil, c.waitFailed(ctx, err, "this request asks Waldur for more than it answers in time: the request's %d concurrent calls to Waldur were all in use for as long as this one could wait", c.maxConcurrencyPerRequest)
 		}
+		releaseOperation = func() { operation.Release(1) }
 	}
 	if err := gateway.Acquire(wait, 1); err != nil {
-		if operation != nil {
-			operation.Release(1)
-		}
+		releaseOperation()
 		return nil, c.waitFailed(ctx, err, "Waldur is busy: the gateway's %d concurrent calls to it were all in use for as long as this one could wait", c.maxConcurrency)
 	}
 	return func() {
 		gateway.Release(1)
-		if operation != nil {
-			operation.Release(1)
-		}
+		releaseOperation()
 	}, nil
 }
 
@@ -109,7 +106,8 @@ func (c *Client) waitFailed(ctx context.Context, err error, format string, args 
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("waiting for a slot to call Waldur: %w", ctx.Err())
 	}
-	e := newError(Overloaded, 0, err, format+"; try again in %d s", append(args, int(overloadedRetryAfter/time.Second))...)
+	e := newError(Overloaded, 0, err, format, args...)
 	e.RetryAfter = overloadedRetryAfter
+	e.message += fmt.Sprintf("; try again in %d s", e.RetryAfterSeconds())
 	return e
 }
