@@ -48,6 +48,8 @@ type config struct {
 	// The upstream cache: off while cacheTTL is 0.
 	cacheTTL      time.Duration
 	cacheMaxBytes byteSize
+
+	maxConcurrency, maxConcurrencyPerRequest int // calls in flight to Waldur
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -154,6 +156,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	fs.Var(&cfg.cacheMaxBytes, "upstream-cache-max-bytes", "memory the upstream cache may hold, in bytes or with a unit such as 64MiB (env UPSTREAM_CACHE_MAX_BYTES)")
 
+	fs.IntVar(&cfg.maxConcurrency, "max-concurrency", envInt("UPSTREAM_MAX_CONCURRENCY", upstream.DefaultMaxConcurrency), "calls in flight to Waldur across all callers; others wait (env UPSTREAM_MAX_CONCURRENCY)")
+	fs.IntVar(&cfg.maxConcurrencyPerRequest, "max-concurrency-per-request", envInt("UPSTREAM_MAX_CONCURRENCY_PER_REQUEST", upstream.DefaultMaxConcurrencyPerRequest), "calls in flight to Waldur for one GraphQL request (env UPSTREAM_MAX_CONCURRENCY_PER_REQUEST)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -164,8 +168,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return cfg, envErr
 	}
 	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 || cfg.limits.MaxFields <= 0 ||
-		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 {
-		return cfg, fmt.Errorf("limits, the APQ cache size and the connection limit must be positive")
+		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 ||
+		cfg.maxConcurrency <= 0 || cfg.maxConcurrencyPerRequest <= 0 {
+		return cfg, fmt.Errorf("limits, the APQ cache size, the connection limit and the upstream concurrency caps must be positive")
 	}
 	if cfg.upstreamTimeout <= 0 || cfg.breaker.cooldown <= 0 || cfg.breaker.failures <= 0 {
 		return cfg, fmt.Errorf("-upstream-timeout, -upstream-breaker-failures and -upstream-breaker-cooldown must be positive")
@@ -226,6 +231,8 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithCircuitBreaker(cfg.breaker.failures, cfg.breaker.cooldown),
 		upstream.WithCircuitObserver(httpapi.CircuitLogger(logger)),
 		upstream.WithCache(cfg.cacheTTL, int(cfg.cacheMaxBytes)),
+		upstream.WithMaxConcurrency(cfg.maxConcurrency),
+		upstream.WithMaxConcurrencyPerRequest(cfg.maxConcurrencyPerRequest),
 	)
 	if err != nil {
 		return err

@@ -46,6 +46,8 @@ func TestParseConfigDefaults(t *testing.T) {
 		limits:          httpapi.DefaultLimits(),
 		breaker:         defaultBreaker,
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
+
+		maxConcurrency: 64, maxConcurrencyPerRequest: 8,
 	}
 	if cfg != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", cfg, want)
@@ -73,6 +75,8 @@ var fullEnv = map[string]string{
 	"GRAPHQL_MAX_BODY_BYTES": "4096",
 	"APQ_CACHE_SIZE":         "50",
 	"MAX_CONNECTIONS":        "200",
+
+	"UPSTREAM_MAX_CONCURRENCY": "16", "UPSTREAM_MAX_CONCURRENCY_PER_REQUEST": "4",
 }
 
 func TestParseConfigFromEnv(t *testing.T) {
@@ -94,6 +98,8 @@ func TestParseConfigFromEnv(t *testing.T) {
 		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxFields: 150, MaxTokens: 300, MaxBodyBytes: 4096},
 		breaker:         defaultBreaker,
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
+
+		maxConcurrency: 16, maxConcurrencyPerRequest: 4,
 	}
 	if cfg != want {
 		t.Errorf("from env\n got %+v\nwant %+v", cfg, want)
@@ -135,6 +141,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		"-max-body-bytes", "8192",
 		"-apq-cache-size", "60",
 		"-max-connections", "300",
+		"-max-concurrency", "32", "-max-concurrency-per-request", "2",
 	}
 	cfg, err := parseConfig(args, envOf(fullEnv))
 	if err != nil {
@@ -154,6 +161,8 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxFields: 250, MaxTokens: 400, MaxBodyBytes: 8192},
 		breaker:         defaultBreaker,
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
+
+		maxConcurrency: 32, maxConcurrencyPerRequest: 2,
 	}
 	if cfg != want {
 		t.Errorf("flags over env\n got %+v\nwant %+v", cfg, want)
@@ -189,6 +198,8 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"APQ_CACHE_SIZE", "0"},
 		{"MAX_CONNECTIONS", "0"},
 		{"MAX_CONNECTIONS", "many"},
+		{"UPSTREAM_MAX_CONCURRENCY", "0"},
+		{"UPSTREAM_MAX_CONCURRENCY_PER_REQUEST", "-2"},
 	} {
 		t.Run(c.key+"="+c.value, func(t *testing.T) {
 			_, err := parseConfig(nil, envOf(map[string]string{c.key: c.value}))
@@ -223,6 +234,8 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"-max-body-bytes", "0"},
 		{"-apq-cache-size", "0"},
 		{"-max-connections", "0"},
+		{"-max-concurrency", "0"},
+		{"-max-concurrency-per-request", "0"},
 		{"-upstream-timeout", "0s"},
 		{"-upstream-timeout", "abc"},
 		{"-max-depth", "x"},

@@ -41,7 +41,10 @@ const (
 // the longest request, whose every round may be a call that spends its whole
 // budget, retries and the waits between them included.
 func (t serverTimeouts) write() time.Duration {
-	return upstreamRounds*upstream.CallBudget(t.upstreamTimeout, t.upstreamRetries) + answerMargin
+	// Each call of a round may first wait for a slot (UPSTREAM_MAX_CONCURRENCY)
+	// for as long as one attempt may take, and no longer.
+	slotWait := t.upstreamTimeout
+	return upstreamRounds*(slotWait+upstream.CallBudget(t.upstreamTimeout, t.upstreamRetries)) + answerMargin
 }
 
 // shutdownGrace is how long a shutdown waits for requests in flight: one whose

@@ -40,6 +40,11 @@ const (
 	CodeRateLimited         = "RATE_LIMITED"
 	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	CodeUpstreamBadResponse = "UPSTREAM_BAD_RESPONSE"
+	// The call never reached Waldur: the gateway's concurrent calls to it
+	// (UPSTREAM_MAX_CONCURRENCY, or the request's share,
+	// UPSTREAM_MAX_CONCURRENCY_PER_REQUEST) stayed busy for as long as the
+	// field could wait. With retryAfter.
+	CodeUpstreamOverloaded = "UPSTREAM_OVERLOADED"
 
 	// A bug: the detail goes to the log, never to the client.
 	CodeInternal = "INTERNAL_SERVER_ERROR"

@@ -57,6 +57,8 @@ func codeOf(k upstream.Kind) string {
 		return CodeRateLimited
 	case upstream.Unavailable:
 		return CodeUpstreamUnavailable
+	case upstream.Overloaded:
+		return CodeUpstreamOverloaded
 	}
 	// PageNotFound only escapes when the list keeps shrinking under re-planning.
 	return CodeUpstreamBadResponse

@@ -119,8 +119,10 @@ func newGraphQLServer(cfg Config) *handler.Server {
 			}
 			s.setOperation(name)
 		}
-		// One memo per operation: aliases asking for the same page share a call.
-		return next(upstream.WithDedup(ctx))
+		// One memo per operation: aliases asking for the same page share a
+		// call; and one share of the calls to Waldur, so that one operation
+		// cannot take them all.
+		return next(cfg.Waldur.WithOperationLimit(upstream.WithDedup(ctx)))
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)

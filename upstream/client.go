@@ -76,6 +76,9 @@ type Client struct {
 	cacheTTL time.Duration
 	retries  int // see retry.go
 
+	maxConcurrency           int // see limit.go
+	maxConcurrencyPerRequest int
+
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller
 }
@@ -93,6 +96,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		timeout:   DefaultTimeout,
 		bodyLimit: DefaultBodyLimit,
 		userAgent: "waldur-quotas-gateway",
+
+		maxConcurrency:           DefaultMaxConcurrency,
+		maxConcurrencyPerRequest: DefaultMaxConcurrencyPerRequest,
 	}
 	for _, opt := range opts {
 		opt(c)

@@ -26,6 +26,10 @@ const (
 	// BadResponse: an answer the gateway cannot use (malformed JSON, wrong shape,
 	// missing or bad X-Result-Count, an unexpected status or a redirect).
 	BadResponse
+	// Overloaded: the call never left the gateway: every slot to Waldur
+	// (UPSTREAM_MAX_CONCURRENCY, or the operation's share of them) stayed
+	// busy for as long as it could wait. See limit.go.
+	Overloaded
 )
 
 func (k Kind) String() string {
@@ -44,6 +48,8 @@ func (k Kind) String() string {
 		return "unavailable"
 	case BadResponse:
 		return "bad response"
+	case Overloaded:
+		return "overloaded"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
@@ -55,8 +61,9 @@ type Error struct {
 	Kind Kind
 	// Status is the upstream HTTP status, 0 when no answer arrived.
 	Status int
-	// RetryAfter is the wait a 429 asked for, or until an open circuit
-	// lets calls through again; 0 when there is none to tell.
+	// RetryAfter is the wait a 429 asked for, the time until an open circuit
+	// lets calls through again, or what the gateway suggests when Overloaded;
+	// 0 when there is none to tell.
 	RetryAfter time.Duration
 
 	message string

@@ -41,6 +41,7 @@ func (c *Client) pipeline() Caller {
 		// Outermost first.
 		c.cacheLayer(), // below coalescing, above the breaker: a cached answer needs no Waldur
 		c.breaker.layer(),
+		c.limit,
 		c.retryLayer(),
 	}
 	var call Caller = CallerFunc(c.send)
