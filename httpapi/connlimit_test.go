@@ -134,8 +134,9 @@ func (g *gatedWaldur) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func busyRequests(t *testing.T, h *harness, gate *gatedWaldur, n int) (wait func() []gqlResponse) {
 	t.Helper()
 	answers := make(chan gqlResponse, n)
-	for range n {
-		req := h.postRequest("", connectionQuery, vars5())
+	for i := range n {
+		// Distinct queries: identical ones in flight together share one call.
+		req := h.postRequest("", connectionQuery, withVars("first", 5+i))
 		req.Close = true
 		go func() {
 			resp, err := h.send(req)

@@ -15,8 +15,11 @@ type requestStats struct {
 	mu            sync.Mutex
 	operation     string
 	upstreamCalls int
-	errorCodes    []string
-	failures      upstreamFailures
+	// coalescedCalls: upstream calls answered by another request's identical
+	// call in flight, which cost Waldur nothing.
+	coalescedCalls int
+	errorCodes     []string
+	failures       upstreamFailures
 }
 
 // upstreamFailures folds the request's failed upstream calls into its one log
@@ -59,9 +62,14 @@ func ObserveUpstream(ctx context.Context, c upstream.Call) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.upstreamCalls++
-	if c.Attempt > 1 {
+	switch {
+	case c.Coalesced:
+		s.coalescedCalls++
+	case c.Attempt > 1:
+		s.upstreamCalls++
 		s.failures.retried++
+	default:
+		s.upstreamCalls++
 	}
 	if c.Err != nil {
 		s.failures.add(c)
@@ -121,14 +129,15 @@ func (s *requestStats) addErrorCode(code string) {
 
 // requestSummary is a snapshot of requestStats for the log line.
 type requestSummary struct {
-	operation     string
-	upstreamCalls int
-	errorCodes    []string
-	failures      upstreamFailures
+	operation      string
+	upstreamCalls  int
+	coalescedCalls int
+	errorCodes     []string
+	failures       upstreamFailures
 }
 
 func (s *requestStats) snapshot() requestSummary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return requestSummary{s.operation, s.upstreamCalls, append([]string(nil), s.errorCodes...), s.failures}
+	return requestSummary{s.operation, s.upstreamCalls, s.coalescedCalls, append([]string(nil), s.errorCodes...), s.failures}
 }

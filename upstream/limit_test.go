@@ -51,15 +51,16 @@ func callAsync(ctx context.Context, call Caller, req Request) <-chan error {
 	return done
 }
 
-func within(t *testing.T, done <-chan error, what string) error {
+func within[T any](t *testing.T, done <-chan T, what string) T {
 	t.Helper()
 	select {
-	case err := <-done:
-		return err
+	case v := <-done:
+		return v
 	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: no answer within 10 s", what)
-		return nil
+		t.Fatalf("%s: did not happen within 10 s", what)
 	}
+	var zero T
+	return zero
 }
 
 func TestLimitDefaults(t *testing.T) {

@@ -68,11 +68,16 @@ type Call struct {
 	Duration time.Duration
 	// Err is the call's failure, an answer that could not be used included.
 	Err error
+	// Coalesced: no HTTP request was made for this caller; it shared
+	// another caller's identical call in flight (see coalesce.go), which was
+	// observed on its own. Status and Err are that call's.
+	Coalesced bool
 }
 
 // WithObserver registers fn to be told of every upstream request the client
 // makes (every attempt, retries included), with the context of the operation
-// that caused it. Observers add up: each one registered is told, in order.
+// that caused it, and of every call answered by another caller's (Coalesced).
+// Observers add up: each one registered is told, in order.
 func WithObserver(fn func(context.Context, Call)) Option {
 	return func(c *Client) {
 		if fn != nil {

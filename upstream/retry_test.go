@@ -91,8 +91,6 @@ func (a *attempts) numbers() []int {
 	return out
 }
 
-var firstPage = PageRequest{QuotaName: "os_cpu_count", Ordering: OrderByValue, Page: 1, PageSize: 5}
-
 // Each failure a second attempt may cure is retried, for a GET and a HEAD,
 // and the observers are told which attempt each request was.
 func TestRetryCuresTransientFailures(t *testing.T) {
@@ -122,7 +120,7 @@ func TestRetryCuresTransientFailures(t *testing.T) {
 				}
 				if method == http.MethodGet {
 					page, err := c.List(context.Background(), firstPage)
-					if err != nil || len(page.Rows) != 5 || page.Total != 40 {
+					if err != nil || len(page.Rows) != firstPage.PageSize || page.Total != 40 {
 						t.Fatalf("%d rows of %d, %v", len(page.Rows), page.Total, err)
 					}
 				} else if total, err := c.Count(context.Background(), "os_cpu_count", OrderByValue); err != nil || total != 40 {
