@@ -34,6 +34,7 @@ type config struct {
 	listen          string
 	waldurURL       string
 	waldurToken     string
+	cacheKeySecret  string // CACHE_KEY_SECRET, environment only
 	upstreamTimeout time.Duration
 	upstreamRetries int
 	demoCustomers   int
@@ -181,10 +182,19 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if cfg.upstreamRetries < 0 || cfg.upstreamRetries > maxUpstreamRetries {
 		return cfg, fmt.Errorf("-upstream-retries must be from 0 to %d", maxUpstreamRetries)
 	}
-	// The token only from the environment: a flag would show in the process list.
+	// The token and the secret only from the environment: a flag would show in
+	// the process list.
 	cfg.waldurToken = getenv("WALDUR_API_TOKEN")
+	cfg.cacheKeySecret = getenv("CACHE_KEY_SECRET")
+	if n := len(cfg.cacheKeySecret); n > 0 && n < minCacheKeySecret {
+		return cfg, fmt.Errorf("CACHE_KEY_SECRET must be at least %d characters (a random string such as `openssl rand -hex 32` prints); unset, each process draws its own", minCacheKeySecret)
+	}
 	return cfg, nil
 }
+
+// minCacheKeySecret is the shortest CACHE_KEY_SECRET accepted: the digests it
+// keys are only as hard to check against a guessed token as it is to guess.
+const minCacheKeySecret = 16
 
 // splitList reads a comma-separated list, ignoring blanks around items.
 func splitList(s string) []string {
@@ -226,6 +236,7 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
 		upstream.WithDefaultToken(cfg.waldurToken),
+		upstream.WithCacheKeySecret([]byte(cfg.cacheKeySecret)),
 		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
 		upstream.WithCircuitBreaker(cfg.breaker.failures, cfg.breaker.cooldown),
@@ -267,7 +278,7 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	ln = httpapi.LimitConnections(srv, ln, cfg.maxConnections, logger)
 	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
-		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""),
+		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""), slog.Bool("cache_key_secret", cfg.cacheKeySecret != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
 		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()),
 		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()))

@@ -200,6 +200,7 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"MAX_CONNECTIONS", "many"},
 		{"UPSTREAM_MAX_CONCURRENCY", "0"},
 		{"UPSTREAM_MAX_CONCURRENCY_PER_REQUEST", "-2"},
+		{"CACHE_KEY_SECRET", "short"},
 	} {
 		t.Run(c.key+"="+c.value, func(t *testing.T) {
 			_, err := parseConfig(nil, envOf(map[string]string{c.key: c.value}))
@@ -674,5 +675,22 @@ func TestBinaryLogsNoUpstreamBodyFromTheStandardLibrary(t *testing.T) {
 		if strings.Contains(line, "LEAKED-IN-BODY") {
 			t.Errorf("log line repeats Waldur's body: %q", line)
 		}
+	}
+}
+
+// CACHE_KEY_SECRET comes from the environment only, and a secret too short to
+// be one is refused without being repeated.
+func TestCacheKeySecret(t *testing.T) {
+	secret := strings.Repeat("k", minCacheKeySecret)
+	cfg, err := parseConfig(nil, envOf(map[string]string{"CACHE_KEY_SECRET": secret}))
+	if err != nil || cfg.cacheKeySecret != secret {
+		t.Fatalf("a %d-character secret: %q, %v", len(secret), cfg.cacheKeySecret, err)
+	}
+	_, err = parseConfig(nil, envOf(map[string]string{"CACHE_KEY_SECRET": "tooshort-xyz"}))
+	if err == nil || strings.Contains(err.Error(), "tooshort-xyz") {
+		t.Errorf("a short secret: %v (accepted, or repeated in the error)", err)
+	}
+	if _, err := parseConfig([]string{"-cache-key-secret", secret}, envOf(nil)); err == nil {
+		t.Error("the secret was accepted as a flag, which the process list shows")
 	}
 }
