@@ -101,6 +101,17 @@ func (co *coalescer) Call(ctx context.Context, req Request) (Page, error) {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
+			if !joined && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// The call runs to this caller's deadline too (see join), so
+				// it is ending now, and its answer says better why the time
+				// ran out (a call that found no free slot in time is
+				// Overloaded) than "abandoned" would.
+				<-f.done
+				if f.panicked != nil {
+					panic(f.panicked)
+				}
+				return f.page, f.err
+			}
 			co.leave(key, f)
 			err := fmt.Errorf("waldur request abandoned: %w", ctx.Err())
 			if joined {
