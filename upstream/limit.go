@@ -84,19 +84,35 @@ func (c *Client) acquire(ctx context.Context, gateway *semaphore.Weighted) (rele
 	defer cancel()
 	releaseOperation := func() {}
 	if operation, ok := ctx.Value(operationSlotsKey{}).(*semaphore.Weighted); ok {
-		if err := operation.Acquire(wait, 1); err != nil {
-			return nil, c.waitFailed(ctx, err, "this request asks Waldur for more than it answers in time: the request's %d concurrent calls to Waldur were all in use for as long as this one could wait", c.maxConcurrencyPerRequest)
+		if err := c.take(ctx, wait, operation, "this request asks Waldur for more than it answers in time: the request's %d concurrent calls to Waldur were all in use for as long as this one could wait", c.maxConcurrencyPerRequest); err != nil {
+			return nil, err
 		}
 		releaseOperation = func() { operation.Release(1) }
 	}
-	if err := gateway.Acquire(wait, 1); err != nil {
+	if err := c.take(ctx, wait, gateway, "Waldur is busy: the gateway's %d concurrent calls to it were all in use for as long as this one could wait", c.maxConcurrency); err != nil {
 		releaseOperation()
-		return nil, c.waitFailed(ctx, err, "Waldur is busy: the gateway's %d concurrent calls to it were all in use for as long as this one could wait", c.maxConcurrency)
+		return nil, err
 	}
 	return func() {
 		gateway.Release(1)
 		releaseOperation()
 	}, nil
+}
+
+// take gets a slot of sem, at once when one is free, else by waiting within
+// wait. Only a call that found every slot busy and ran out of time is an
+// overload (said with format and args); one whose time was up with a slot
+// free goes on, and hears of its own deadline from the layers below, as it
+// would without the limit. (A semaphore's Acquire fails on a finished context
+// even with slots free.)
+func (c *Client) take(ctx, wait context.Context, sem *semaphore.Weighted, format string, args ...any) error {
+	if sem.TryAcquire(1) {
+		return nil
+	}
+	if err := sem.Acquire(wait, 1); err != nil {
+		return c.waitFailed(ctx, err, format, args...)
+	}
+	return nil
 }
 
 // waitFailed reports a wait for a slot that ended: the caller's departure is
