@@ -95,6 +95,7 @@ func (c *Client) observeAll(ctx context.Context, call Call) {
 // Call makes req, or waits for the identical call in flight.
 func (co *coalescer) Call(ctx context.Context, req Request) (Page, error) {
 	key := flightKey{co.caller(ctx), req}
+	rejoinedOverloaded := false
 	for {
 		f, joined := co.join(ctx, key, req)
 		start := time.Now()
@@ -123,6 +124,15 @@ func (co *coalescer) Call(ctx context.Context, req Request) (Page, error) {
 			panic(f.panicked)
 		}
 		if f.cut && f.err != nil && ctx.Err() == nil {
+			continue
+		}
+		if joined && !rejoinedOverloaded && KindOf(f.err) == Overloaded && ctx.Err() == nil {
+			// The shared call waited in its starter's queue: that operation's
+			// cap (see limit.go) is no concern of this caller, whose own
+			// operation may have a slot free. Made again once, as this
+			// caller's own call or shared with whoever starts it first; a
+			// second refusal is this caller's to hear.
+			rejoinedOverloaded = true
 			continue
 		}
 		if joined {
