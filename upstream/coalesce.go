@@ -123,7 +123,7 @@ func (co *coalescer) Call(ctx context.Context, req Request) (Page, error) {
 		if f.panicked != nil {
 			panic(f.panicked)
 		}
-		if f.cut && f.err != nil && ctx.Err() == nil {
+		if f.cut && f.err != nil && outlives(ctx, f) {
 			continue
 		}
 		if joined && !rejoinedOverloaded && KindOf(f.err) == Overloaded && ctx.Err() == nil {
@@ -215,4 +215,18 @@ func (co *coalescer) observeShared(ctx context.Context, req Request, start time.
 		}
 	}
 	co.observe(ctx, call)
+}
+
+// outlives tells whether the caller of ctx has time left once f's time is up,
+// so that making f's call again may fare better. ctx.Err() alone cannot tell:
+// f's deadline and the caller's are two timers, and when f was cut by this
+// very caller's deadline, f's may fire first; making the call again then would
+// only be refused for want of time (by the concurrency limit, as Overloaded).
+func outlives(ctx context.Context, f *flight) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	mine, ok := ctx.Deadline()
+	its, _ := f.ctx.Deadline()
+	return !ok || mine.After(its)
 }

@@ -2,6 +2,9 @@ package upstream
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,5 +40,32 @@ func TestCoalescedCallerIsNotOverloadedByAnotherOperationsCap(t *testing.T) {
 	}
 	if err := within(t, bDone, "B's call"); err != nil {
 		t.Errorf("B's call failed for A's cap: %v", err)
+	}
+}
+
+// A call cut by its starter's own deadline is not made again for that
+// starter: the shared call's deadline and the caller's are two timers, and
+// when the call's fires first the caller, not yet told its time is up, used
+// to start a second call with no time left, which the concurrency limit
+// refused as Overloaded (and a caller who gave up is no overload).
+func TestCoalescingCallCutByTheStartersDeadlineIsNotMadeAgain(t *testing.T) {
+	c := limitedClient(t, WithTimeout(time.Minute))
+	var calls atomic.Int32
+	below := CallerFunc(func(ctx context.Context, _ Request) (Page, error) {
+		calls.Add(1)
+		<-ctx.Done()
+		return Page{}, fmt.Errorf("waldur request abandoned: %w", ctx.Err())
+	})
+	co := newCoalescer(c.limit(below), c.callerDigest, func(context.Context, Call) {}, time.Minute)
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(asCaller("caller"), 5*time.Millisecond)
+		_, err := co.Call(ctx, get("q"))
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || KindOf(err) != 0 {
+			t.Fatalf("call %d: %v, want the caller's own deadline", i, err)
+		}
+	}
+	if n := calls.Load(); n != 20 {
+		t.Errorf("%d calls below for 20 callers, want one each", n)
 	}
 }
