@@ -95,6 +95,7 @@ func (c *Client) observeAll(ctx context.Context, call Call) {
 // Call makes req, or waits for the identical call in flight.
 func (co *coalescer) Call(ctx context.Context, req Request) (Page, error) {
 	key := flightKey{co.caller(ctx), req}
+	rejoinedOverloaded := false
 	for {
 		f, joined := co.join(ctx, key, req)
 		start := time.Now()
@@ -122,7 +123,16 @@ func (co *coalescer) Call(ctx context.Context, req Request) (Page, error) {
 		if f.panicked != nil {
 			panic(f.panicked)
 		}
-		if f.cut && f.err != nil && ctx.Err() == nil {
+		if f.cut && f.err != nil && outlives(ctx, f) {
+			continue
+		}
+		if joined && !rejoinedOverloaded && KindOf(f.err) == Overloaded && ctx.Err() == nil {
+			// The shared call waited in its starter's queue: that operation's
+			// cap (see limit.go) is no concern of this caller, whose own
+			// operation may have a slot free. Made again once, as this
+			// caller's own call or shared with whoever starts it first; a
+			// second refusal is this caller's to hear.
+			rejoinedOverloaded = true
 			continue
 		}
 		if joined {
@@ -205,4 +215,18 @@ func (co *coalescer) observeShared(ctx context.Context, req Request, start time.
 		}
 	}
 	co.observe(ctx, call)
+}
+
+// outlives tells whether the caller of ctx has time left once f's time is up,
+// so that making f's call again may fare better. ctx.Err() alone cannot tell:
+// f's deadline and the caller's are two timers, and when f was cut by this
+// very caller's deadline, f's may fire first; making the call again then would
+// only be refused for want of time (by the concurrency limit, as Overloaded).
+func outlives(ctx context.Context, f *flight) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	mine, ok := ctx.Deadline()
+	its, _ := f.ctx.Deadline()
+	return !ok || mine.After(its)
 }
