@@ -159,24 +159,7 @@ func holdQuota(h *harness, quota string) (arrived <-chan struct{}, release func(
 // with retryAfter, at its deadline and not when a slot comes free; it never
 // reaches Waldur; and the call holding the slot answers as usual.
 func TestWaiterPastItsDeadlineIsOverloaded(t *testing.T) {
-	// The held call would time out, and free its slot, only long after the
-	// test has failed.
-	h := newHarness(t, withUpstreamTimeout(time.Minute), withClientOptions(upstream.WithMaxConcurrency(1)))
-	arrived, release := holdQuota(h, "held")
-
-	holder := make(chan gqlResponse, 1)
-	go func() {
-		r, err := h.send(h.postRequest("Token "+demoStaff, `{ customerQuotas(quotaName: "held", first: 2) { nodes { customerName } } }`, nil))
-		if err != nil {
-			t.Error(err)
-		}
-		holder <- r
-	}()
-	select {
-	case <-arrived:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the holder's call never reached Waldur")
-	}
+	h, holder, release := holdingTheOnlySlot(t)
 
 	// The field's deadline, as a server-side deadline on the operation sets it.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -216,20 +199,7 @@ func TestWaiterPastItsDeadlineIsOverloaded(t *testing.T) {
 // at once: its request ends (and logs its line) while the slot is still
 // held, and its call never reaches Waldur.
 func TestWaiterWhoLeavesGivesUpAtOnce(t *testing.T) {
-	// The held call would time out, and free its slot, only long after the
-	// test has failed.
-	h := newHarness(t, withUpstreamTimeout(time.Minute), withClientOptions(upstream.WithMaxConcurrency(1)))
-	arrived, release := holdQuota(h, "held")
-
-	holder := make(chan gqlResponse, 1)
-	go func() {
-		r, err := h.send(h.postRequest("Token "+demoStaff, `{ customerQuotas(quotaName: "held", first: 2) { nodes { customerName } } }`, nil))
-		if err != nil {
-			t.Error(err)
-		}
-		holder <- r
-	}()
-	<-arrived
+	h, holder, release := holdingTheOnlySlot(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := make(chan error, 1)
@@ -257,4 +227,29 @@ func TestWaiterWhoLeavesGivesUpAtOnce(t *testing.T) {
 			t.Errorf("the call of a caller who left reached Waldur: %+v", c)
 		}
 	}
+}
+
+// holdingTheOnlySlot is a gateway with one slot to Waldur (UPSTREAM_MAX_CONCURRENCY=1),
+// held by a request for the quota "held" until release is called; the
+// holder's answer arrives on the channel.
+func holdingTheOnlySlot(t *testing.T) (*harness, <-chan gqlResponse, func()) {
+	t.Helper()
+	// The held call would time out, and free its slot, only long after the
+	// test has failed.
+	h := newHarness(t, withUpstreamTimeout(time.Minute), withClientOptions(upstream.WithMaxConcurrency(1)))
+	arrived, release := holdQuota(h, "held")
+	holder := make(chan gqlResponse, 1)
+	go func() {
+		r, err := h.send(h.postRequest("Token "+demoStaff, `{ customerQuotas(quotaName: "held", first: 2) { nodes { customerName } } }`, nil))
+		if err != nil {
+			t.Error(err)
+		}
+		holder <- r
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the holder's call never reached Waldur")
+	}
+	return h, holder, release
 }
