@@ -281,7 +281,10 @@ func run(cfg config, logger *slog.Logger) error {
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""), slog.Bool("cache_key_secret", cfg.cacheKeySecret != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
 		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()),
-		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()))
+		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()),
+		slog.Int("upstream_retries", cfg.upstreamRetries),
+		slog.Int("upstream_breaker_failures", cfg.breaker.failures), slog.String("upstream_breaker_cooldown", cfg.breaker.cooldown.String()),
+		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
