@@ -83,11 +83,12 @@ func TestMemoryStoreKeepsItsByteBound(t *testing.T) {
 	page := testPage(t, 50, 20, 0)
 	cost := pageCost("key-00", page)
 	const bound = 10
-	s := newMemoryStore(bound*cost+cost/2, time.Now)
+	maxBytes := bound*cost + cost/2
+	s := newMemoryStore(maxBytes, time.Now)
 	for i := range 100 {
 		s.Set(ctx, fmt.Sprintf("key-%02d", i), page, time.Hour)
-		if s.Bytes() > s.maxBytes {
-			t.Fatalf("after %d pages the store counts %d bytes, over its bound of %d", i+1, s.Bytes(), s.maxBytes)
+		if s.Bytes() > maxBytes {
+			t.Fatalf("after %d pages the store counts %d bytes, over its bound of %d", i+1, s.Bytes(), maxBytes)
 		}
 		if i == 95 {
 			s.Get(ctx, "key-90") // recently used: survives the next four

@@ -2,53 +2,39 @@ package upstream
 
 import (
 	"context"
-	"sync"
 	"time"
 	"unsafe"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/waldur-quotas/gateway/internal/bytelru"
 )
 
 // memoryStore is the cache's store in this process: an LRU bounded by the
 // bytes its entries retain, not by their number, since a page of 300 rows
-// weighs a hundred times a total. hashicorp's LRU keeps the order; it is not
-// safe for concurrent use on its own, hence the mutex. An expired entry is
-// dropped when it is next asked for, or evicted as the oldest when room is
-// needed; until then it counts against the bound like any other.
+// weighs a hundred times a total. An expired entry is dropped when it is next
+// asked for, or evicted as the oldest when room is needed; until then it
+// counts against the bound like any other.
 type memoryStore struct {
-	mu       sync.Mutex
-	lru      *simplelru.LRU[string, storedPage]
-	bytes    int // sum of the cost of the entries held
-	maxBytes int
-	now      func() time.Time
+	lru *bytelru.Cache[storedPage]
+	now func() time.Time
 }
 
-// storedPage is an entry with its expiry and the cost it was admitted at,
-// so that evicting it takes back exactly what adding it counted.
+// storedPage is an entry with its expiry.
 type storedPage struct {
 	page    Page
 	expires time.Time
-	cost    int
 }
 
 func newMemoryStore(maxBytes int, now func() time.Time) *memoryStore {
-	s := &memoryStore{maxBytes: maxBytes, now: now}
 	// The byte bound is the one that counts: no entry costs less than
 	// storedOverhead, so this many entries never fill before the bytes do.
-	l, err := simplelru.NewLRU(maxBytes/storedOverhead+1, func(_ string, e storedPage) { s.bytes -= e.cost })
-	if err != nil {
-		panic("upstream: cache store: " + err.Error()) // only for a size <= 0, which cannot be
-	}
-	s.lru = l
-	return s
+	cost := func(key string, e storedPage) int { return pageCost(key, e.page) }
+	return &memoryStore{lru: bytelru.New(maxBytes/storedOverhead+1, maxBytes, cost), now: now}
 }
 
 // Get returns the page under key unless it has expired. The page is shared
 // with every caller it answers: its rows must not be modified.
-func (s *memoryStore) Get(_ context.Context, key string) (Page, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.lru.Get(key)
+func (s *memoryStore) Get(ctx context.Context, key string) (Page, bool) {
+	e, ok := s.lru.Get(ctx, key)
 	if !ok {
 		return Page{}, false
 	}
@@ -61,31 +47,12 @@ func (s *memoryStore) Get(_ context.Context, key string) (Page, bool) {
 
 // Set keeps page under key for ttl, unless it alone is larger than the
 // whole bound; such a page is simply not cached.
-func (s *memoryStore) Set(_ context.Context, key string, page Page, ttl time.Duration) {
-	cost := pageCost(key, page)
-	if cost > s.maxBytes {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.lru.Peek(key); ok {
-		s.bytes -= old.cost
-	}
-	s.lru.Add(key, storedPage{page: page, expires: s.now().Add(ttl), cost: cost})
-	s.bytes += cost
-	for s.bytes > s.maxBytes {
-		if _, _, ok := s.lru.RemoveOldest(); !ok {
-			break
-		}
-	}
+func (s *memoryStore) Set(ctx context.Context, key string, page Page, ttl time.Duration) {
+	s.lru.Add(ctx, key, storedPage{page: page, expires: s.now().Add(ttl)})
 }
 
 // Bytes is what the held entries are counted at, for tests.
-func (s *memoryStore) Bytes() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bytes
-}
+func (s *memoryStore) Bytes() int { return s.lru.Bytes() }
 
 // storedOverhead is what an entry holds besides its key and rows: the LRU's
 // list element and map slot, the entry itself (page header, expiry, cost)

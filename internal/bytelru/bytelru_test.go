@@ -1,4 +1,4 @@
-package httpapi
+package bytelru
 
 import (
 	"context"
@@ -8,19 +8,13 @@ import (
 	"testing"
 )
 
-// The caches' budgets, for the tests of package httpapi_test.
-const (
-	DocumentCacheBytes = documentCacheBytes
-	APQCacheBytes      = apqCacheBytes
-)
-
 // textCost counts an entry by its bytes alone, which keeps the arithmetic of
 // these tests plain; the caches' own costs add what an entry really holds.
 func textCost(key, value string) int { return len(key) + len(value) }
 
-func TestBoundedCacheKeepsItsByteBudget(t *testing.T) {
+func TestCacheKeepsItsByteBudget(t *testing.T) {
 	ctx := context.Background()
-	c := newBoundedCache(100, 1000, textCost)
+	c := New(100, 1000, textCost)
 	key := func(i int) string { return fmt.Sprintf("k%02d", i) } // 3 bytes
 
 	// Ten entries of 3+97 bytes fill the budget exactly.
@@ -70,9 +64,9 @@ func TestBoundedCacheKeepsItsByteBudget(t *testing.T) {
 	}
 }
 
-func TestBoundedCacheKeepsItsEntryBound(t *testing.T) {
+func TestCacheKeepsItsEntryBound(t *testing.T) {
 	ctx := context.Background()
-	c := newBoundedCache(3, 1<<20, textCost)
+	c := New(3, 1<<20, textCost)
 	for i := range 5 {
 		c.Add(ctx, fmt.Sprint(i), "query")
 	}
@@ -87,9 +81,9 @@ func TestBoundedCacheKeepsItsEntryBound(t *testing.T) {
 }
 
 // Run with -race: the cache is shared by every request.
-func TestBoundedCacheConcurrentUse(t *testing.T) {
+func TestCacheConcurrentUse(t *testing.T) {
 	ctx := context.Background()
-	c := newBoundedCache(50, 4000, textCost)
+	c := New(50, 4000, textCost)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)

@@ -1,0 +1,7 @@
+package httpapi
+
+// The caches' budgets, for the tests of package httpapi_test.
+const (
+	DocumentCacheBytes = documentCacheBytes
+	APQCacheBytes      = apqCacheBytes
+)
