@@ -12,7 +12,12 @@ import (
 // requestStats gathers what one request's log line reports. Upstream calls may
 // finish concurrently, hence the mutex.
 type requestStats struct {
-	mu            sync.Mutex
+	mu  sync.Mutex
+	sum requestSummary
+}
+
+// requestSummary is what the request's log line reports.
+type requestSummary struct {
 	operation     string
 	upstreamCalls int
 	// coalescedCalls: upstream calls answered by another request's identical
@@ -64,15 +69,15 @@ func ObserveUpstream(ctx context.Context, c upstream.Call) {
 	defer s.mu.Unlock()
 	switch {
 	case c.Coalesced:
-		s.coalescedCalls++
+		s.sum.coalescedCalls++
 	case c.Attempt > 1:
-		s.upstreamCalls++
-		s.failures.retried++
+		s.sum.upstreamCalls++
+		s.sum.failures.retried++
 	default:
-		s.upstreamCalls++
+		s.sum.upstreamCalls++
 	}
 	if c.Err != nil {
-		s.failures.add(c)
+		s.sum.failures.add(c)
 	}
 }
 
@@ -117,27 +122,20 @@ func causeOf(err error) string {
 
 func (s *requestStats) setOperation(name string) {
 	s.mu.Lock()
-	s.operation = name
+	s.sum.operation = name
 	s.mu.Unlock()
 }
 
 func (s *requestStats) addErrorCode(code string) {
 	s.mu.Lock()
-	s.errorCodes = append(s.errorCodes, code)
+	s.sum.errorCodes = append(s.sum.errorCodes, code)
 	s.mu.Unlock()
-}
-
-// requestSummary is a snapshot of requestStats for the log line.
-type requestSummary struct {
-	operation      string
-	upstreamCalls  int
-	coalescedCalls int
-	errorCodes     []string
-	failures       upstreamFailures
 }
 
 func (s *requestStats) snapshot() requestSummary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return requestSummary{s.operation, s.upstreamCalls, s.coalescedCalls, append([]string(nil), s.errorCodes...), s.failures}
+	sum := s.sum
+	sum.errorCodes = append([]string(nil), s.sum.errorCodes...)
+	return sum
 }
