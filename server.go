@@ -23,6 +23,7 @@ import (
 
 	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/playground"
+	"github.com/waldur-quotas/gateway/redisstore"
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
@@ -35,6 +36,7 @@ type config struct {
 	waldurURL       string
 	waldurToken     string
 	cacheKeySecret  string // CACHE_KEY_SECRET, environment only
+	redisURL        string // REDIS_URL, environment only: it may hold a password
 	upstreamTimeout time.Duration
 	upstreamRetries int
 	demoCustomers   int
@@ -189,6 +191,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if n := len(cfg.cacheKeySecret); n > 0 && n < minCacheKeySecret {
 		return cfg, fmt.Errorf("CACHE_KEY_SECRET must be at least %d characters (a random string such as `openssl rand -hex 32` prints); unset, each process draws its own", minCacheKeySecret)
 	}
+	if cfg.redisURL = getenv("REDIS_URL"); cfg.redisURL != "" {
+		if err := redisstore.CheckURL(cfg.redisURL); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, nil
 }
 
@@ -232,7 +239,20 @@ func run(cfg config, logger *slog.Logger) error {
 			slog.Int("customers", cfg.demoCustomers), slog.String("upstream", demoURL))
 	}
 
+	shared, err := openShared(cfg, logger)
+	if err != nil {
+		return err
+	}
+	// An interface holding no store when there is none, not a nil *Store.
+	var sharedStore upstream.SharedStore
+	redisAddr := ""
+	if shared != nil {
+		defer shared.Close()
+		sharedStore, redisAddr = shared, shared.Addr()
+	}
+
 	waldur, err := upstream.New(cfg.waldurURL,
+		upstream.WithSharedCache(sharedStore),
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
 		upstream.WithDefaultToken(cfg.waldurToken),
@@ -261,6 +281,7 @@ func run(cfg config, logger *slog.Logger) error {
 			Limits:             cfg.limits,
 			CORSAllowedOrigins: splitList(cfg.corsOrigins),
 			APQCacheSize:       cfg.apqCacheSize,
+			SharedStore:        sharedStore,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -281,7 +302,7 @@ func run(cfg config, logger *slog.Logger) error {
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""), slog.Bool("cache_key_secret", cfg.cacheKeySecret != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
 		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()),
-		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()),
+		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()), slog.String("redis", redisAddr),
 		slog.Int("upstream_retries", cfg.upstreamRetries),
 		slog.Int("upstream_breaker_failures", cfg.breaker.failures), slog.String("upstream_breaker_cooldown", cfg.breaker.cooldown.String()),
 		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest))
@@ -296,6 +317,27 @@ func run(cfg config, logger *slog.Logger) error {
 	// A second signal stops the process at once, as if none were caught.
 	stop()
 	return drain(srv, errc, timeouts.shutdownGrace(), logger)
+}
+
+// openShared opens the Redis that replicas share their persisted queries
+// and cached pages through, when REDIS_URL is set (nil otherwise). Redis
+// being down is no reason not to start: the store reports it and finds Redis
+// when it comes.
+func openShared(cfg config, logger *slog.Logger) (*redisstore.Store, error) {
+	if cfg.redisURL == "" {
+		return nil, nil
+	}
+	shared, err := redisstore.Open(cfg.redisURL, redisstore.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.cacheKeySecret == "" && cfg.cacheTTL > 0 {
+		logger.Warn("REDIS_URL is set without CACHE_KEY_SECRET: each replica draws its own secret, so cached pages are not shared between replicas (persisted queries are); give them all the same secret")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = shared.Ping(ctx) // logged by the store when it fails
+	return shared, nil
 }
 
 // drain stops accepting connections and waits up to grace for the requests in

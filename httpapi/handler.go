@@ -53,6 +53,9 @@ type Config struct {
 	// APQCacheSize bounds the automatic persisted queries kept (default
 	// DefaultAPQCacheSize).
 	APQCacheSize int
+	// SharedStore, when set, also keeps the persisted queries for the other
+	// replicas (see apqshared.go).
+	SharedStore upstream.SharedStore
 }
 
 // New returns the gateway's whole HTTP handler.
@@ -92,7 +95,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	}
 	// Persisted queries hold query text only, keyed by its hash: no caller's
 	// data or credentials, so one bounded cache serves everyone.
-	srv.Use(extension.AutomaticPersistedQuery{Cache: newBoundedCache(cfg.APQCacheSize, apqCacheBytes, queryTextCost)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: persistedQueries(cfg)})
 	// In this order, each with what the one before has settled: the text of a
 	// persisted query, a document cheap enough to validate, a client still
 	// there to answer (checked again once validation is done), then the

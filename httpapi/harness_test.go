@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/waldur-quotas/gateway/httpapi"
+	"github.com/waldur-quotas/gateway/redisstore"
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
@@ -57,6 +58,7 @@ type harnessConfig struct {
 	clientOptions []upstream.Option
 	gateway       []func(*httpapi.Config)
 	server        func(*http.Server, net.Listener, *slog.Logger) net.Listener
+	redisURL      string
 }
 
 // withConfig changes the gateway's Config (limits, CORS, introspection, APQ)
@@ -115,6 +117,16 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Cleanup(h.waldur.Close)
 
 	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
+	var shared *redisstore.Store
+	if cfg.redisURL != "" {
+		var err error
+		shared, err = redisstore.Open(cfg.redisURL, redisstore.WithLogger(logger), redisstore.WithRetryIn(50*time.Millisecond))
+		if err != nil {
+			t.Fatalf("redisstore.Open: %v", err)
+		}
+		t.Cleanup(func() { shared.Close() })
+		cfg.clientOptions = append(cfg.clientOptions, upstream.WithSharedCache(shared))
+	}
 	client, err := upstream.New(h.waldur.URL, append([]upstream.Option{
 		upstream.WithTimeout(cfg.timeout),
 		upstream.WithDefaultToken(cfg.defaultToken),
@@ -125,6 +137,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatalf("upstream.New: %v", err)
 	}
 	gwConfig := httpapi.Config{Waldur: client, Logger: logger, Version: "test"}
+	if shared != nil {
+		gwConfig.SharedStore = shared
+	}
 	for _, mutate := range cfg.gateway {
 		mutate(&gwConfig)
 	}
@@ -513,4 +528,11 @@ func (h *harness) serve(req *http.Request) gqlResponse {
 	}
 	_ = json.Unmarshal(out.Body, &out.Keys)
 	return out
+}
+
+// withRedis makes the gateway one replica of several sharing the Redis at
+// url: its persisted queries, and its page cache when one is on (withCache;
+// replicas that share it share a CACHE_KEY_SECRET too, withClientOptions).
+func withRedis(url string) harnessOption {
+	return func(c *harnessConfig) { c.redisURL = url }
 }

@@ -177,12 +177,17 @@ func TestRetriesSpentAnswerWithTheLastFailure(t *testing.T) {
 	}
 }
 
-// A 429 asking for a second is waited for, then the request is made again.
+// A 429 or a 503 asking for a second is waited for, then the request is
+// made again.
 func TestRetryAfterIsWaitedFor(t *testing.T) {
-	for _, method := range []string{http.MethodGet, http.MethodHead} {
-		t.Run(method, func(t *testing.T) {
+	for _, c := range []struct {
+		method string
+		status int
+	}{{http.MethodGet, 429}, {http.MethodHead, 429}, {http.MethodGet, 503}, {http.MethodHead, 503}} {
+		method := c.method
+		t.Run(fmt.Sprint(method, c.status), func(t *testing.T) {
 			h := newHarness(t, withRetries(2))
-			once := &answerOnce{status: http.StatusTooManyRequests, headers: map[string]string{"Retry-After": "1"}}
+			once := &answerOnce{status: c.status, headers: map[string]string{"Retry-After": "1"}}
 			h.setFault(func(w http.ResponseWriter, r *http.Request) bool {
 				return r.Method == method && once.fault(w, r)
 			})
@@ -223,6 +228,24 @@ func TestRetryAfterBeyondTheTimeLeftIsNotWaitedFor(t *testing.T) {
 	}
 	if calls := h.takeCalls(); len(calls) != 1 {
 		t.Errorf("%d upstream calls, want 1", len(calls))
+	}
+}
+
+// A 503 asking for longer than the call has left is not retried: the caller
+// hears at once that Waldur is unavailable, and for how long.
+func TestServiceUnavailableRetryAfterBeyondTheTimeLeft(t *testing.T) {
+	h := newHarness(t, withRetries(2), withUpstreamTimeout(2*time.Second))
+	h.setFault(func(w http.ResponseWriter, _ *http.Request) bool {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		return true
+	})
+	resp := h.post(staffAuth, connectionQuery, map[string]any{"q": "os_cpu_count", "first": 5})
+	if resp.code() != graph.CodeUpstreamUnavailable || resp.Errors[0].Extensions["retryAfter"] != float64(60) {
+		t.Fatalf("want UPSTREAM_UNAVAILABLE with retryAfter 60, got %s", resp)
+	}
+	if calls := h.takeCalls(); len(calls) != 1 {
+		t.Errorf("%d upstream calls, want 1: a retry would come before Waldur asked", len(calls))
 	}
 }
 

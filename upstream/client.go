@@ -72,9 +72,10 @@ type Client struct {
 
 	// The cache layer's store, nil when it is off, and how long it keeps an
 	// answer (see cache.go).
-	cache    cacheStore
-	cacheTTL time.Duration
-	retries  int // see retry.go
+	cache       cacheStore
+	cacheTTL    time.Duration
+	sharedCache SharedStore // see cacheshared.go
+	retries     int         // see retry.go
 
 	maxConcurrency           int // see limit.go
 	maxConcurrencyPerRequest int
@@ -108,6 +109,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if len(c.keySecret) == 0 {
 		c.keySecret = randomSecret()
+	}
+	if c.cache != nil && c.sharedCache != nil {
+		c.cache = sharedPages{store: c.sharedCache}
 	}
 	for _, wrap := range c.transportWrappers {
 		c.transport = wrap(c.transport)
@@ -305,7 +309,14 @@ func (c *Client) classify(ctx, reqCtx context.Context, resp *resty.Response, pag
 		}
 		return e
 	case status >= 500:
-		return newError(Unavailable, status, nil, "Waldur is unavailable (HTTP %d); try again later", status)
+		// A 503 may say when to come back (RFC 9110), and proxies in front of
+		// Waldur say it on 502 and 504 too: the retry waits for it when it
+		// fits, and the caller is told it otherwise.
+		e := newError(Unavailable, status, nil, "Waldur is unavailable (HTTP %d); try again later", status)
+		if e.RetryAfter = retryAfter(resp.Header().Get("Retry-After"), time.Now()); e.RetryAfter > 0 {
+			e.message = fmt.Sprintf("Waldur is unavailable (HTTP %d); try again in %d s", status, e.RetryAfterSeconds())
+		}
+		return e
 	}
 	return newError(BadResponse, status, nil, "Waldur answered with unexpected HTTP status %d", status)
 }
