@@ -50,9 +50,9 @@ func TestContainsIgnoresWhatTheGrammarIgnores(t *testing.T) {
 	for text, want := range map[string]bool{
 		total: true,
 		"# a comment\nquery Total {\n  customerQuotas(quotaName: \"os_ram_size\",) {\n    totalCount\n  }\n}\n": true,
-		`query Total { customerQuotas(quotaName: "os_ram_sizE") { totalCount } }`:                         false,
-		`query Total { customerQuotas(quotaName: """os_ram_size""") { totalCount } }`:                     false,
-		`query Total { customerQuotas(quotaName: "os_ram_size") { totalCount __typename } }`:              false,
+		`query Total { customerQuotas(quotaName: "os_ram_sizE") { totalCount } }`:                               false,
+		`query Total { customerQuotas(quotaName: """os_ram_size""") { totalCount } }`:                           false,
+		`query Total { customerQuotas(quotaName: "os_ram_size") { totalCount __typename } }`:                    false,
 		`{{{`: false,
 		"":    false,
 	} {
