@@ -19,6 +19,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 // Formats of the files Load reads.
@@ -154,7 +155,8 @@ func (l *List) add(op manifestOperation, schema *ast.Schema) error {
 		}
 		return fmt.Errorf("%s: the id is listed twice with different bodies", what)
 	}
-	doc, errs := gqlparser.LoadQuery(schema, op.Body)
+	// The rules gqlgen validates every request with.
+	doc, errs := gqlparser.LoadQueryWithRules(schema, op.Body, rules.NewDefaultRules())
 	if len(errs) > 0 {
 		return fmt.Errorf("%s does not validate against the gateway's schema: %s", what, errs[0].Error())
 	}
