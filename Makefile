@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-e2e generate check-generate lint bench load playground playground-if-npm
+.PHONY: run build test test-e2e generate check-generate lint bench load playground playground-if-npm schema-contract schema-check
 
 ## run: start the gateway (demo mode when WALDUR_API_URL is unset)
 run: playground-if-npm
@@ -61,3 +61,14 @@ bench:
 ## load: load run of the gateway binary against a direct-upstream baseline, on loopback
 load: build
 	$(GO) run ./cmd/loadrun -gateway bin/gateway -duration $${LOAD_DURATION:-10s} -concurrency $${LOAD_CONCURRENCY:-16}
+
+## schema-contract: rewrite schema/contract.graphql from the code (a breaking change needs ALLOW_BREAKING=1)
+SCHEMA_TOOLS := schema/node_modules/.package-lock.json
+$(SCHEMA_TOOLS): schema/package.json schema/package-lock.json schema/.npmrc
+	cd schema && npm ci
+schema-contract: $(SCHEMA_TOOLS)
+	schema/contract.sh write
+
+## schema-check: fail on a breaking change against schema/contract.graphql (graphql-inspector), or when it is stale
+schema-check: $(SCHEMA_TOOLS)
+	schema/contract.sh check

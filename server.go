@@ -24,6 +24,7 @@ import (
 	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/playground"
 	"github.com/waldur-quotas/gateway/redisstore"
+	"github.com/waldur-quotas/gateway/trusted"
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
@@ -53,6 +54,12 @@ type config struct {
 	cacheMaxBytes byteSize
 
 	maxConcurrency, maxConcurrencyPerRequest int // calls in flight to Waldur
+
+	// Trusted documents: PERSISTED_DOCUMENTS_FILE, loaded and validated
+	// while parsing, so that a bad file is a configuration error.
+	persistedDocumentsFile string
+	persistedDocumentsOnly bool
+	persistedDocuments     *trusted.List
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -161,6 +168,19 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 
 	fs.IntVar(&cfg.maxConcurrency, "max-concurrency", envInt("UPSTREAM_MAX_CONCURRENCY", upstream.DefaultMaxConcurrency), "calls in flight to Waldur across all callers; others wait (env UPSTREAM_MAX_CONCURRENCY)")
 	fs.IntVar(&cfg.maxConcurrencyPerRequest, "max-concurrency-per-request", envInt("UPSTREAM_MAX_CONCURRENCY_PER_REQUEST", upstream.DefaultMaxConcurrencyPerRequest), "calls in flight to Waldur for one GraphQL request (env UPSTREAM_MAX_CONCURRENCY_PER_REQUEST)")
+
+	// Trusted documents.
+	fs.StringVar(&cfg.persistedDocumentsFile, "persisted-documents-file", getenv("PERSISTED_DOCUMENTS_FILE"), "an Apollo persisted-query manifest or Relay's persisted_queries.json whose operations clients may send by id (env PERSISTED_DOCUMENTS_FILE)")
+	persistedOnly := false
+	if v := getenv("PERSISTED_DOCUMENTS_ONLY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("PERSISTED_DOCUMENTS_ONLY must be true or false, got %q", v))
+		}
+		persistedOnly = b
+	}
+	fs.BoolVar(&cfg.persistedDocumentsOnly, "persisted-documents-only", persistedOnly, "run only the operations of the persisted-documents file (env PERSISTED_DOCUMENTS_ONLY)")
+
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -183,6 +203,16 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if cfg.upstreamRetries < 0 || cfg.upstreamRetries > maxUpstreamRetries {
 		return cfg, fmt.Errorf("-upstream-retries must be from 0 to %d", maxUpstreamRetries)
+	}
+	if cfg.persistedDocumentsOnly && cfg.persistedDocumentsFile == "" {
+		return cfg, fmt.Errorf("PERSISTED_DOCUMENTS_ONLY needs PERSISTED_DOCUMENTS_FILE: the persisted documents to allow")
+	}
+	if cfg.persistedDocumentsFile != "" {
+		list, err := httpapi.LoadPersistedDocuments(cfg.persistedDocumentsFile)
+		if err != nil {
+			return cfg, fmt.Errorf("PERSISTED_DOCUMENTS_FILE: %w", err)
+		}
+		cfg.persistedDocuments = list
 	}
 	// The token and the secret only from the environment: a flag would show in
 	// the process list.
@@ -282,6 +312,9 @@ func run(cfg config, logger *slog.Logger) error {
 			CORSAllowedOrigins: splitList(cfg.corsOrigins),
 			APQCacheSize:       cfg.apqCacheSize,
 			SharedStore:        sharedStore,
+
+			PersistedDocuments:     cfg.persistedDocuments,
+			PersistedDocumentsOnly: cfg.persistedDocumentsOnly,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -298,6 +331,11 @@ func run(cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
 	ln = httpapi.LimitConnections(srv, ln, cfg.maxConnections, logger)
+	if list := cfg.persistedDocuments; list != nil {
+		logger.Info("persisted documents loaded", slog.String("file", cfg.persistedDocumentsFile), slog.String("format", list.Format()),
+			slog.Int("operations", list.Len()), slog.Bool("only", cfg.persistedDocumentsOnly),
+			slog.Bool("introspection_passes", cfg.persistedDocumentsOnly && cfg.introspection))
+	}
 	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""), slog.Bool("cache_key_secret", cfg.cacheKeySecret != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),

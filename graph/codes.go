@@ -26,6 +26,16 @@ const (
 	CodeValidationFailed    = "GRAPHQL_VALIDATION_FAILED"
 	CodePersistedQueryUnset = "PERSISTED_QUERY_NOT_FOUND"
 
+	// Trusted documents (PERSISTED_DOCUMENTS_FILE), with Apollo Router's
+	// codes and statuses: an id that is not in the list, sent as doc_id or
+	// as extensions.persistedQuery.sha256Hash (HTTP 404; under
+	// PERSISTED_DOCUMENTS_ONLY also a hash unknown to the list, which would
+	// otherwise be an automatic persisted query), and, under
+	// PERSISTED_DOCUMENTS_ONLY, a document sent as text that is not in the
+	// list (HTTP 403), an automatic persisted query's registration too.
+	CodePersistedQueryNotInList = "PERSISTED_QUERY_NOT_IN_LIST"
+	CodeQueryNotInSafelist      = "QUERY_NOT_IN_SAFELIST"
+
 	// Limits on what one document may ask.
 	CodeDepthLimit       = "DEPTH_LIMIT_EXCEEDED"
 	CodeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"

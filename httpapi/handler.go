@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 
 	"github.com/waldur-quotas/gateway/graph"
+	"github.com/waldur-quotas/gateway/trusted"
 	"github.com/waldur-quotas/gateway/upstream"
 )
 
@@ -56,6 +57,12 @@ type Config struct {
 	// SharedStore, when set, also keeps the persisted queries for the other
 	// replicas (see apqshared.go).
 	SharedStore upstream.SharedStore
+	// PersistedDocuments are the trusted documents clients may name by id
+	// (doc_id, or extensions.persistedQuery.sha256Hash); nil: none.
+	PersistedDocuments *trusted.List
+	// PersistedDocumentsOnly refuses every document not in
+	// PersistedDocuments (introspection aside while Introspection is on).
+	PersistedDocumentsOnly bool
 }
 
 // New returns the gateway's whole HTTP handler.
@@ -66,6 +73,9 @@ func New(cfg Config) http.Handler {
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.APQCacheSize <= 0 {
 		cfg.APQCacheSize = DefaultAPQCacheSize
+	}
+	if cfg.PersistedDocumentsOnly && cfg.PersistedDocuments == nil {
+		cfg.PersistedDocuments = &trusted.List{} // fail closed: nothing is trusted
 	}
 	mux := http.NewServeMux()
 	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg)))))
@@ -82,7 +92,10 @@ func New(cfg Config) http.Handler {
 
 func newGraphQLServer(cfg Config) *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{Waldur: cfg.Waldur})))
-	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes})
+	srv.AddTransport(graphQLOverHTTP{maxBodyBytes: cfg.Limits.MaxBodyBytes, documents: persistedDocuments{
+		list: cfg.PersistedDocuments, only: cfg.PersistedDocumentsOnly,
+		introspection: cfg.Introspection, maxTokens: cfg.Limits.MaxTokens,
+	}})
 	documents := newBoundedCache(documentCacheEntries, documentCacheBytes, documentCost)
 	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)

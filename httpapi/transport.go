@@ -36,6 +36,7 @@ const (
 // depends on the caller's credentials.
 type graphQLOverHTTP struct {
 	maxBodyBytes int64
+	documents    persistedDocuments
 }
 
 var _ graphql.Transport = graphQLOverHTTP{}
@@ -170,27 +171,37 @@ type wireParams struct {
 	OperationName json.RawMessage `json:"operationName"`
 	Variables     json.RawMessage `json:"variables"`
 	Extensions    json.RawMessage `json:"extensions"`
+	// DocID is Relay's persisted-document id, a parameter of its own.
+	DocID json.RawMessage `json:"doc_id"`
 }
 
-// readParams reads GET query parameters or a POST JSON body and checks there
-// is a query to run (or a persisted query's hash). A non-zero status is more
-// precise than 400 (413, 415).
+// readParams reads GET query parameters or a POST JSON body, puts in the text
+// of a persisted document it names, and checks there is a query to run (or
+// an automatic persisted query's hash). A non-zero status is more precise
+// than 400 (413, 415, and the trusted documents' 403 and 404).
 func (t graphQLOverHTTP) readParams(r *http.Request) (*graphql.RawParams, int, *gqlerror.Error) {
-	params, status, err := t.readRawParams(r)
-	if err == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {
+	params, docID, status, err := t.readRawParams(r)
+	if err != nil {
+		return nil, status, err
+	}
+	if status, err := t.documents.resolve(params, docID); err != nil {
+		return nil, status, err
+	}
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
 		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request has no query; send {\"query\": \"...\"}")
 	}
-	return params, status, err
+	return params, 0, nil
 }
 
-func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int, *gqlerror.Error) {
+// readRawParams returns the parameters and Relay's doc_id ("" when absent).
+func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, string, int, *gqlerror.Error) {
 	var wire wireParams
 	if r.Method == http.MethodGet {
 		// The body limit holds for a query string too: otherwise only the
 		// server's header limit (1 MiB) would bound what GET hands the parser
 		// and the caches.
 		if int64(len(r.URL.RawQuery)) > t.maxBodyBytes {
-			return nil, http.StatusRequestURITooLong, graph.Coded(graph.CodeRequestTooLarge,
+			return nil, "", http.StatusRequestURITooLong, graph.Coded(graph.CodeRequestTooLarge,
 				fmt.Sprintf("the query string is longer than %d bytes; send a large request with POST", t.maxBodyBytes))
 		}
 		q := r.URL.Query()
@@ -205,47 +216,51 @@ func (t graphQLOverHTTP) readRawParams(r *http.Request) (*graphql.RawParams, int
 		// than pinning the variables and any padding with it.
 		params := &graphql.RawParams{Query: strings.Clone(q.Get("query")), OperationName: q.Get("operationName")}
 		if err := decodeObjects(&wire, params); err != nil {
-			return nil, 0, err
+			return nil, "", 0, err
 		}
-		return params, 0, nil
+		return params, q.Get("doc_id"), 0, nil
 	}
 
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != mediaJSON && mt != mediaGraphQLResponse) {
-		return nil, http.StatusUnsupportedMediaType,
+		return nil, "", http.StatusUnsupportedMediaType,
 			graph.Coded(graph.CodeUnsupportedMediaType, "send the request as Content-Type: application/json")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, t.maxBodyBytes+1))
 	if err != nil {
-		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body could not be read")
+		return nil, "", 0, graph.Coded(graph.CodeBadRequest, "the request body could not be read")
 	}
 	if int64(len(body)) > t.maxBodyBytes {
-		return nil, http.StatusRequestEntityTooLarge,
+		return nil, "", http.StatusRequestEntityTooLarge,
 			graph.Coded(graph.CodeRequestTooLarge, fmt.Sprintf("the request body is larger than %d bytes", t.maxBodyBytes))
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body is empty; send {\"query\": \"...\"}")
+		return nil, "", 0, graph.Coded(graph.CodeBadRequest, "the request body is empty; send {\"query\": \"...\"}")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&wire); err != nil {
-		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body is not a JSON object with a query")
+		return nil, "", 0, graph.Coded(graph.CodeBadRequest, "the request body is not a JSON object with a query")
 	}
 	// Decode stops after the first value; anything but whitespace after it
 	// (another value, a stray bracket) makes the body malformed.
 	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
-		return nil, 0, graph.Coded(graph.CodeBadRequest, "the request body holds more than one JSON value")
+		return nil, "", 0, graph.Coded(graph.CodeBadRequest, "the request body holds more than one JSON value")
 	}
 	params := &graphql.RawParams{}
+	var docID string
 	if err := decodeString(wire.Query, "query", &params.Query); err != nil {
-		return nil, 0, err
+		return nil, "", 0, err
 	}
 	if err := decodeString(wire.OperationName, "operationName", &params.OperationName); err != nil {
-		return nil, 0, err
+		return nil, "", 0, err
+	}
+	if err := decodeString(wire.DocID, "doc_id", &docID); err != nil {
+		return nil, "", 0, err
 	}
 	if err := decodeObjects(&wire, params); err != nil {
-		return nil, 0, err
+		return nil, "", 0, err
 	}
-	return params, 0, nil
+	return params, docID, 0, nil
 }
 
 func decodeString(raw json.RawMessage, name string, dst *string) *gqlerror.Error {
