@@ -23,6 +23,7 @@ import (
 
 	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/playground"
+	"github.com/waldur-quotas/gateway/tracing"
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
@@ -51,6 +52,8 @@ type config struct {
 	cacheMaxBytes byteSize
 
 	maxConcurrency, maxConcurrencyPerRequest int // calls in flight to Waldur
+
+	tracing tracing.Settings // the OTEL_* environment, environment only
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -159,6 +162,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 
 	fs.IntVar(&cfg.maxConcurrency, "max-concurrency", envInt("UPSTREAM_MAX_CONCURRENCY", upstream.DefaultMaxConcurrency), "calls in flight to Waldur across all callers; others wait (env UPSTREAM_MAX_CONCURRENCY)")
 	fs.IntVar(&cfg.maxConcurrencyPerRequest, "max-concurrency-per-request", envInt("UPSTREAM_MAX_CONCURRENCY_PER_REQUEST", upstream.DefaultMaxConcurrencyPerRequest), "calls in flight to Waldur for one GraphQL request (env UPSTREAM_MAX_CONCURRENCY_PER_REQUEST)")
+	// Traces: the standard OTEL_* variables, read where the SDK reads them,
+	// checked here so that a typo stops the start like any other setting.
+	cfg.tracing, err = tracing.ParseEnv(getenv)
+	envErr = errors.Join(envErr, err)
+
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -232,7 +240,14 @@ func run(cfg config, logger *slog.Logger) error {
 			slog.Int("customers", cfg.demoCustomers), slog.String("upstream", demoURL))
 	}
 
-	waldur, err := upstream.New(cfg.waldurURL,
+	traces, err := tracing.Start(ctx, cfg.tracing, version, logger)
+	if err != nil {
+		return err
+	}
+	// Last, once the requests are drained: their spans are sent before exit.
+	defer shutdownTracing(traces, logger)
+
+	waldur, err := upstream.New(cfg.waldurURL, append(tracing.UpstreamOptions(traces.TracerProvider()),
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
 		upstream.WithDefaultToken(cfg.waldurToken),
@@ -244,7 +259,7 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithCache(cfg.cacheTTL, int(cfg.cacheMaxBytes)),
 		upstream.WithMaxConcurrency(cfg.maxConcurrency),
 		upstream.WithMaxConcurrencyPerRequest(cfg.maxConcurrencyPerRequest),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -261,6 +276,7 @@ func run(cfg config, logger *slog.Logger) error {
 			Limits:             cfg.limits,
 			CORSAllowedOrigins: splitList(cfg.corsOrigins),
 			APQCacheSize:       cfg.apqCacheSize,
+			TracerProvider:     traces.TracerProvider(),
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -284,7 +300,8 @@ func run(cfg config, logger *slog.Logger) error {
 		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()),
 		slog.Int("upstream_retries", cfg.upstreamRetries),
 		slog.Int("upstream_breaker_failures", cfg.breaker.failures), slog.String("upstream_breaker_cooldown", cfg.breaker.cooldown.String()),
-		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest))
+		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest),
+		slog.String("traces_exporter", traces.Exporter()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -312,6 +329,18 @@ func drain(srv *http.Server, served <-chan error, grace time.Duration, logger *s
 		return err
 	}
 	return nil
+}
+
+// tracingFlushTimeout bounds sending the last spans at exit: a collector that
+// is down must not hold the process up.
+const tracingFlushTimeout = 5 * time.Second
+
+func shutdownTracing(traces *tracing.Provider, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+	defer cancel()
+	if err := traces.Shutdown(ctx); err != nil {
+		logger.Warn("spans not sent at exit", slog.String("error", err.Error()))
+	}
 }
 
 // startDemoWaldur serves the fake Waldur on a loopback port of its own, so the
