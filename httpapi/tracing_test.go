@@ -306,12 +306,12 @@ func spanTree(spans tracetest.SpanStubs) string {
 		indent := strings.Repeat("  ", depth)
 		fmt.Fprintf(&b, "%s%s  [%s] trace=%s span=%s parent=%s\n", indent, s.Name, s.SpanKind, s.SpanContext.TraceID(), s.SpanContext.SpanID(), s.Parent.SpanID())
 		for _, a := range s.Attributes {
-			fmt.Fprintf(&b, "%s    %s=%s\n", indent, a.Key, a.Value.Emit())
+			fmt.Fprintf(&b, "%s    %s=%s\n", indent, a.Key, a.Value.String())
 		}
 		for _, e := range s.Events {
 			fmt.Fprintf(&b, "%s    event %q", indent, e.Name)
 			for _, a := range e.Attributes {
-				fmt.Fprintf(&b, " %s=%s", a.Key, a.Value.Emit())
+				fmt.Fprintf(&b, " %s=%s", a.Key, a.Value.String())
 			}
 			b.WriteString("\n")
 		}
@@ -346,7 +346,7 @@ func wantChild(t *testing.T, parent, child tracetest.SpanStub) {
 func attrOf(s tracetest.SpanStub, key string) string {
 	for _, a := range s.Attributes {
 		if string(a.Key) == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
@@ -373,8 +373,8 @@ func wantEventAttr(t *testing.T, e sdktrace.Event, key, want string) {
 	t.Helper()
 	for _, a := range e.Attributes {
 		if string(a.Key) == key {
-			if a.Value.Emit() != want {
-				t.Errorf("event %q: %s = %q, want %q", e.Name, key, a.Value.Emit(), want)
+			if a.Value.String() != want {
+				t.Errorf("event %q: %s = %q, want %q", e.Name, key, a.Value.String(), want)
 			}
 			return
 		}
