@@ -24,6 +24,7 @@ import (
 	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/playground"
 	"github.com/waldur-quotas/gateway/redisstore"
+	"github.com/waldur-quotas/gateway/tracing"
 	"github.com/waldur-quotas/gateway/trusted"
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
@@ -60,6 +61,7 @@ type config struct {
 	persistedDocumentsFile string
 	persistedDocumentsOnly bool
 	persistedDocuments     *trusted.List
+	tracing                tracing.Settings // the OTEL_* environment, environment only
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -180,6 +182,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		persistedOnly = b
 	}
 	fs.BoolVar(&cfg.persistedDocumentsOnly, "persisted-documents-only", persistedOnly, "run only the operations of the persisted-documents file (env PERSISTED_DOCUMENTS_ONLY)")
+	// Traces: the standard OTEL_* variables, read where the SDK reads them,
+	// checked here so that a typo stops the start like any other setting.
+	cfg.tracing, err = tracing.ParseEnv(getenv)
+	envErr = errors.Join(envErr, err)
 
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -281,7 +287,14 @@ func run(cfg config, logger *slog.Logger) error {
 		sharedStore, redisAddr = shared, shared.Addr()
 	}
 
-	waldur, err := upstream.New(cfg.waldurURL,
+	traces, err := tracing.Start(ctx, cfg.tracing, version, logger)
+	if err != nil {
+		return err
+	}
+	// Last, once the requests are drained: their spans are sent before exit.
+	defer shutdownTracing(traces, logger)
+
+	waldur, err := upstream.New(cfg.waldurURL, append(tracing.UpstreamOptions(traces.TracerProvider()),
 		upstream.WithSharedCache(sharedStore),
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
@@ -294,7 +307,7 @@ func run(cfg config, logger *slog.Logger) error {
 		upstream.WithCache(cfg.cacheTTL, int(cfg.cacheMaxBytes)),
 		upstream.WithMaxConcurrency(cfg.maxConcurrency),
 		upstream.WithMaxConcurrencyPerRequest(cfg.maxConcurrencyPerRequest),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -315,6 +328,7 @@ func run(cfg config, logger *slog.Logger) error {
 
 			PersistedDocuments:     cfg.persistedDocuments,
 			PersistedDocumentsOnly: cfg.persistedDocumentsOnly,
+			TracerProvider:         traces.TracerProvider(),
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -343,7 +357,8 @@ func run(cfg config, logger *slog.Logger) error {
 		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()), slog.String("redis", redisAddr),
 		slog.Int("upstream_retries", cfg.upstreamRetries),
 		slog.Int("upstream_breaker_failures", cfg.breaker.failures), slog.String("upstream_breaker_cooldown", cfg.breaker.cooldown.String()),
-		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest))
+		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest),
+		slog.String("traces_exporter", traces.Exporter()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -392,6 +407,18 @@ func drain(srv *http.Server, served <-chan error, grace time.Duration, logger *s
 		return err
 	}
 	return nil
+}
+
+// tracingFlushTimeout bounds sending the last spans at exit: a collector that
+// is down must not hold the process up.
+const tracingFlushTimeout = 5 * time.Second
+
+func shutdownTracing(traces *tracing.Provider, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+	defer cancel()
+	if err := traces.Shutdown(ctx); err != nil {
+		logger.Warn("spans not sent at exit", slog.String("error", err.Error()))
+	}
 }
 
 // startDemoWaldur serves the fake Waldur on a loopback port of its own, so the

@@ -84,7 +84,7 @@ func ObserveUpstream(ctx context.Context, c upstream.Call) {
 // UpstreamObserver is ObserveUpstream, and logs a failed call that no request
 // line can report (one made outside any request), rate-limited.
 func UpstreamObserver(logger *slog.Logger) func(context.Context, upstream.Call) {
-	events := rateLimited(logger)
+	events := rateLimited(WithRequestContext(logger))
 	return func(ctx context.Context, c upstream.Call) {
 		if statsFrom(ctx) != nil {
 			ObserveUpstream(ctx, c)

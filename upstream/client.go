@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
@@ -69,6 +70,7 @@ type Client struct {
 	keySecret            []byte   // see callerdigest.go
 	breaker              *breaker // nil: none (see breaker.go)
 	circuitObservers     []func(from, to string)
+	tracer               trace.Tracer // nil: calls are not traced (see tracing.go)
 
 	// The cache layer's store, nil when it is off, and how long it keeps an
 	// answer (see cache.go).
@@ -242,6 +244,9 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 		SetQueryParam("o", string(ordering))
 	if auth != "" {
 		r.SetHeader("Authorization", auth)
+	}
+	if id := RequestID(ctx); id != "" {
+		r.SetHeader(RequestIDHeader, id)
 	}
 	if page > 0 {
 		r.SetQueryParam("page", strconv.Itoa(page)).
