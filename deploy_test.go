@@ -40,14 +40,14 @@ var settingsReadElsewhere = []string{"GOMEMLIMIT"}
 var settingsBeingAdded = []string{"METRICS_LISTEN_ADDR", "REDIS_URL"}
 
 type deployManifests struct {
-	files        []string
-	kustomized   []string
-	gateway      *appsv1.Deployment
-	redis        *appsv1.Deployment
-	services     map[string]*corev1.Service
-	secrets      map[string]*corev1.Secret
-	pdb          *policyv1.PodDisruptionBudget
-	hpa          *autoscalingv2.HorizontalPodAutoscaler
+	files         []string
+	kustomized    []string
+	gateway       *appsv1.Deployment
+	redis         *appsv1.Deployment
+	services      map[string]*corev1.Service
+	secrets       map[string]*corev1.Secret
+	pdb           *policyv1.PodDisruptionBudget
+	hpa           *autoscalingv2.HorizontalPodAutoscaler
 	networkPolicy *networkingv1.NetworkPolicy
 }
 
