@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net"
@@ -62,6 +63,8 @@ type config struct {
 	persistedDocumentsOnly bool
 	persistedDocuments     *trusted.List
 	tracing                tracing.Settings // the OTEL_* environment, environment only
+	playground             bool             // GRAPHQL_PLAYGROUND: GraphiQL at "/"
+	help                   string           // -h: the usage text to print instead of starting
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -73,8 +76,12 @@ type breakerConfig struct {
 func main() {
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		reportConfigError(os.Stderr, err)
 		os.Exit(2)
+	}
+	if cfg.help != "" {
+		fmt.Print(cfg.help)
+		return
 	}
 	if cfg.showVersion {
 		fmt.Println("waldur-quotas-gateway", version)
@@ -98,6 +105,8 @@ const maxUpstreamRetries = 10
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	// Errors are reported by main, in one shape; -h prints usage() to stdout.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "LISTEN_ADDR", ":8080"), "address to listen on (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.waldurURL, "waldur-url", getenv("WALDUR_API_URL"), "Waldur base URL, e.g. https://waldur.example.com; empty runs the demo (env WALDUR_API_URL)")
 	var envErr error
@@ -111,7 +120,6 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_RETRIES must be an integer from 0 to %d, got %q", maxUpstreamRetries, getenv("UPSTREAM_RETRIES")))
 	}
 	fs.IntVar(&cfg.upstreamRetries, "upstream-retries", retries, "times a failed GET or HEAD to Waldur is tried again, 0 for never (env UPSTREAM_RETRIES)")
-	fs.IntVar(&cfg.demoCustomers, "demo-customers", 1000, "organisations in the demo upstream")
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&cfg.corsOrigins, "cors-allowed-origins", getenv("CORS_ALLOWED_ORIGINS"), "comma-separated browser origins allowed to call /query; empty: none (env CORS_ALLOWED_ORIGINS)")
 
@@ -129,15 +137,18 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		}
 		return n
 	}
-	introspection := true
-	if v := getenv("GRAPHQL_INTROSPECTION"); v != "" {
+	envBool := func(key string, fallback bool) bool {
+		v := getenv(key)
+		if v == "" {
+			return fallback
+		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			envErr = errors.Join(envErr, fmt.Errorf("GRAPHQL_INTROSPECTION must be true or false, got %q", v))
+			envErr = errors.Join(envErr, fmt.Errorf("%s must be true or false, got %q", key, v))
 		}
-		introspection = b
+		return b
 	}
-	fs.BoolVar(&cfg.introspection, "introspection", introspection, "allow introspection queries (env GRAPHQL_INTROSPECTION)")
+	fs.BoolVar(&cfg.introspection, "introspection", envBool("GRAPHQL_INTROSPECTION", true), "allow introspection queries (env GRAPHQL_INTROSPECTION)")
 	fs.IntVar(&cfg.limits.MaxDepth, "max-depth", envInt("GRAPHQL_MAX_DEPTH", d.MaxDepth), "maximum selection depth (env GRAPHQL_MAX_DEPTH)")
 	fs.IntVar(&cfg.limits.MaxComplexity, "max-complexity", envInt("GRAPHQL_MAX_COMPLEXITY", d.MaxComplexity), "maximum query complexity; first/last multiply their children (env GRAPHQL_MAX_COMPLEXITY)")
 	fs.IntVar(&cfg.limits.MaxAliases, "max-aliases", envInt("GRAPHQL_MAX_ALIASES", d.MaxAliases), "maximum aliased fields per operation (env GRAPHQL_MAX_ALIASES)")
@@ -186,8 +197,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	// checked here so that a typo stops the start like any other setting.
 	cfg.tracing, err = tracing.ParseEnv(getenv)
 	envErr = errors.Join(envErr, err)
+	// The first run: the demo, GraphiQL.
+	fs.IntVar(&cfg.demoCustomers, "demo-customers", envInt("DEMO_CUSTOMERS", 1000), "organisations in the demo's fake Waldur, when WALDUR_API_URL is unset (env DEMO_CUSTOMERS)")
+	fs.BoolVar(&cfg.playground, "playground", envBool("GRAPHQL_PLAYGROUND", true), "serve GraphiQL at /; false answers 404 there (env GRAPHQL_PLAYGROUND)")
 
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cfg.help = usage(fs)
+			return cfg, nil
+		}
 		return cfg, err
 	}
 	if cfg.showVersion {
@@ -196,19 +214,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if envErr != nil {
 		return cfg, envErr
 	}
-	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 || cfg.limits.MaxFields <= 0 ||
-		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 ||
-		cfg.maxConcurrency <= 0 || cfg.maxConcurrencyPerRequest <= 0 {
-		return cfg, fmt.Errorf("limits, the APQ cache size, the connection limit and the upstream concurrency caps must be positive")
-	}
-	if cfg.upstreamTimeout <= 0 || cfg.breaker.cooldown <= 0 || cfg.breaker.failures <= 0 {
-		return cfg, fmt.Errorf("-upstream-timeout, -upstream-breaker-failures and -upstream-breaker-cooldown must be positive")
-	}
-	if cfg.cacheTTL < 0 {
-		return cfg, fmt.Errorf("-upstream-cache-ttl must not be negative")
-	}
-	if cfg.upstreamRetries < 0 || cfg.upstreamRetries > maxUpstreamRetries {
-		return cfg, fmt.Errorf("-upstream-retries must be from 0 to %d", maxUpstreamRetries)
+	if err := checkFlagValues(cfg); err != nil {
+		return cfg, err
 	}
 	if cfg.persistedDocumentsOnly && cfg.persistedDocumentsFile == "" {
 		return cfg, fmt.Errorf("PERSISTED_DOCUMENTS_ONLY needs PERSISTED_DOCUMENTS_FILE: the persisted documents to allow")
@@ -230,6 +237,14 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if cfg.redisURL = getenv("REDIS_URL"); cfg.redisURL != "" {
 		if err := redisstore.CheckURL(cfg.redisURL); err != nil {
 			return cfg, err
+		}
+	}
+	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
+		return cfg, fmt.Errorf("LISTEN_ADDR (-listen) must be host:port or :port such as :8080, got %q", cfg.listen)
+	}
+	if cfg.waldurURL != "" {
+		if err := upstream.CheckBaseURL(cfg.waldurURL); err != nil {
+			return cfg, fmt.Errorf("WALDUR_API_URL (-waldur-url): %w", err)
 		}
 	}
 	return cfg, nil
@@ -261,6 +276,7 @@ func run(cfg config, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	tokenFromEnv := cfg.waldurToken != ""
 	if cfg.waldurURL == "" {
 		demoURL, stopDemo, err := startDemoWaldur(cfg.demoCustomers)
 		if err != nil {
@@ -318,7 +334,7 @@ func run(cfg config, logger *slog.Logger) error {
 			Waldur:     waldur,
 			Logger:     logger,
 			Version:    version,
-			Playground: playground.Handler("Waldur customer quotas", "/query"),
+			Playground: playgroundHandler(cfg.playground),
 
 			Introspection:      cfg.introspection,
 			Limits:             cfg.limits,
@@ -350,7 +366,7 @@ func run(cfg config, logger *slog.Logger) error {
 			slog.Int("operations", list.Len()), slog.Bool("only", cfg.persistedDocumentsOnly),
 			slog.Bool("introspection_passes", cfg.persistedDocumentsOnly && cfg.introspection))
 	}
-	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
+	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("url", browseURL(ln.Addr())), slog.String("version", version),
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""), slog.Bool("cache_key_secret", cfg.cacheKeySecret != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
 		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()),
@@ -358,7 +374,10 @@ func run(cfg config, logger *slog.Logger) error {
 		slog.Int("upstream_retries", cfg.upstreamRetries),
 		slog.Int("upstream_breaker_failures", cfg.breaker.failures), slog.String("upstream_breaker_cooldown", cfg.breaker.cooldown.String()),
 		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest),
-		slog.String("traces_exporter", traces.Exporter()))
+		slog.String("traces_exporter", traces.Exporter()),
+		slog.Bool("playground", cfg.playground))
+	warnIfTokenExposed(logger, ln.Addr(), tokenFromEnv)
+	notePlaygroundMissing(logger, cfg.playground, playground.Built())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -391,6 +410,15 @@ func openShared(cfg config, logger *slog.Logger) (*redisstore.Store, error) {
 	defer cancel()
 	_ = shared.Ping(ctx) // logged by the store when it fails
 	return shared, nil
+}
+
+// playgroundHandler is GraphiQL, or nil (404 at "/") when GRAPHQL_PLAYGROUND
+// is false, as in production.
+func playgroundHandler(enabled bool) http.Handler {
+	if !enabled {
+		return nil
+	}
+	return playground.Handler("Waldur customer quotas", "/query")
 }
 
 // drain stops accepting connections and waits up to grace for the requests in

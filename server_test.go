@@ -48,6 +48,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 
 		maxConcurrency: 64, maxConcurrencyPerRequest: 8,
+		playground: true,
 	}
 	if cfg != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", cfg, want)
@@ -100,6 +101,7 @@ func TestParseConfigFromEnv(t *testing.T) {
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 
 		maxConcurrency: 16, maxConcurrencyPerRequest: 4,
+		playground: true,
 	}
 	if cfg != want {
 		t.Errorf("from env\n got %+v\nwant %+v", cfg, want)
@@ -163,6 +165,7 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
 
 		maxConcurrency: 32, maxConcurrencyPerRequest: 2,
+		playground: true,
 	}
 	if cfg != want {
 		t.Errorf("flags over env\n got %+v\nwant %+v", cfg, want)

@@ -136,24 +136,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 // Endpoint is the absolute URL the client requests (it holds no credentials).
 func (c *Client) Endpoint() string { return c.endpoint }
 
-func endpointURL(baseURL string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(baseURL))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", errors.New("waldur API URL must be an absolute http(s) URL such as https://waldur.example.com")
-	}
-	if u.User != nil {
-		// Refuse rather than risk printing them: Waldur's credentials belong in the
-		// Authorization header, which is the caller's or WALDUR_API_TOKEN.
-		return "", errors.New("waldur API URL must not contain credentials; use WALDUR_API_TOKEN")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", errors.New("waldur API URL must not have a query or fragment")
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + Path
-	u.RawPath = ""
-	return u.String(), nil
-}
-
 func defaultTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// The default of 2 idle connections per host makes every burst of concurrent

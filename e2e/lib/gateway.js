@@ -15,7 +15,7 @@ export function gatewayBin() {
 // Variables the gateway reads. They are cleared from the inherited environment so
 // that a developer's shell (say, a WALDUR_API_URL) cannot change what a test sees;
 // each test passes what it means explicitly.
-const GATEWAY_VARS = /^(LISTEN_ADDR|WALDUR_API_URL|WALDUR_API_TOKEN|UPSTREAM_TIMEOUT|CORS_ALLOWED_ORIGINS|GRAPHQL_[A-Z_]+|PERSISTED_DOCUMENTS_[A-Z_]+)$/;
+const GATEWAY_VARS = /^(LISTEN_ADDR|DEMO_CUSTOMERS|WALDUR_API_URL|WALDUR_API_TOKEN|UPSTREAM_TIMEOUT|CORS_ALLOWED_ORIGINS|GRAPHQL_[A-Z_]+|PERSISTED_DOCUMENTS_[A-Z_]+)$/;
 
 const STARTUP_TIMEOUT_MS = 15_000;
 const KILL_AFTER_MS = 5_000;
