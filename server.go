@@ -51,6 +51,8 @@ type config struct {
 	cacheMaxBytes byteSize
 
 	maxConcurrency, maxConcurrencyPerRequest int // calls in flight to Waldur
+
+	metricsListen string // METRICS_LISTEN_ADDR: /metrics, /healthz, /readyz; empty: off
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -159,6 +161,13 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 
 	fs.IntVar(&cfg.maxConcurrency, "max-concurrency", envInt("UPSTREAM_MAX_CONCURRENCY", upstream.DefaultMaxConcurrency), "calls in flight to Waldur across all callers; others wait (env UPSTREAM_MAX_CONCURRENCY)")
 	fs.IntVar(&cfg.maxConcurrencyPerRequest, "max-concurrency-per-request", envInt("UPSTREAM_MAX_CONCURRENCY_PER_REQUEST", upstream.DefaultMaxConcurrencyPerRequest), "calls in flight to Waldur for one GraphQL request (env UPSTREAM_MAX_CONCURRENCY_PER_REQUEST)")
+
+	// The operations listener; METRICS_LISTEN_ADDR set but empty turns it off.
+	metricsListen := getenv("METRICS_LISTEN_ADDR")
+	if metricsListen == "" && !setInEnvironment("METRICS_LISTEN_ADDR") {
+		metricsListen = defaultMetricsListen
+	}
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", metricsListen, "address serving /metrics, /healthz and /readyz, off the public listener; empty: no metrics (env METRICS_LISTEN_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -232,22 +241,26 @@ func run(cfg config, logger *slog.Logger) error {
 			slog.Int("customers", cfg.demoCustomers), slog.String("upstream", demoURL))
 	}
 
-	waldur, err := upstream.New(cfg.waldurURL,
+	obs := observability{metrics: newMetrics(cfg.metricsListen)}
+	waldur, err := upstream.New(cfg.waldurURL, append([]upstream.Option{
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
 		upstream.WithDefaultToken(cfg.waldurToken),
 		upstream.WithCacheKeySecret([]byte(cfg.cacheKeySecret)),
-		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
+		upstream.WithUserAgent("waldur-quotas-gateway/" + version),
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
 		upstream.WithCircuitBreaker(cfg.breaker.failures, cfg.breaker.cooldown),
 		upstream.WithCircuitObserver(httpapi.CircuitLogger(logger)),
 		upstream.WithCache(cfg.cacheTTL, int(cfg.cacheMaxBytes)),
 		upstream.WithMaxConcurrency(cfg.maxConcurrency),
 		upstream.WithMaxConcurrencyPerRequest(cfg.maxConcurrencyPerRequest),
-	)
+	}, obs.clientOptions()...)...)
 	if err != nil {
 		return err
 	}
+	obs.readiness = httpapi.NewReadiness(waldur, httpapi.ReadinessInterval, logger)
+	go obs.readiness.Run(ctx)
+	obs.watch(waldur)
 
 	timeouts := serverTimeouts{upstreamTimeout: cfg.upstreamTimeout, upstreamRetries: cfg.upstreamRetries}
 	srv := &http.Server{
@@ -261,6 +274,8 @@ func run(cfg config, logger *slog.Logger) error {
 			Limits:             cfg.limits,
 			CORSAllowedOrigins: splitList(cfg.corsOrigins),
 			APQCacheSize:       cfg.apqCacheSize,
+			Metrics:            obs.requestObserver(),
+			Readiness:          obs.readiness,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -286,7 +301,11 @@ func run(cfg config, logger *slog.Logger) error {
 		slog.Int("upstream_breaker_failures", cfg.breaker.failures), slog.String("upstream_breaker_cooldown", cfg.breaker.cooldown.String()),
 		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest))
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2) // the gateway's Serve and the ops listener's
+	stopOps, err := startOpsServer(cfg.metricsListen, obs, errc, logger)
+	if err != nil {
+		return err
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -295,6 +314,8 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	// A second signal stops the process at once, as if none were caught.
 	stop()
+	// The ops listener outlives the drain: a scrape still sees it to the end.
+	defer stopOps(opsWriteTimeout)
 	return drain(srv, errc, timeouts.shutdownGrace(), logger)
 }
 

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -53,6 +52,10 @@ type Config struct {
 	// APQCacheSize bounds the automatic persisted queries kept (default
 	// DefaultAPQCacheSize).
 	APQCacheSize int
+	// Metrics is told of every GraphQL request; nil: none is.
+	Metrics RequestObserver
+	// Readiness answers /readyz; nil leaves /readyz a 404.
+	Readiness *Readiness
 }
 
 // New returns the gateway's whole HTTP handler.
@@ -65,11 +68,8 @@ func New(cfg Config) http.Handler {
 		cfg.APQCacheSize = DefaultAPQCacheSize
 	}
 	mux := http.NewServeMux()
-	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg)))))
-	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})
-	})
+	mux.Handle(queryPath, observeGraphQL(cfg.Metrics, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg))))))
+	handleHealth(mux, cfg.Version, cfg.Readiness)
 	if cfg.Playground != nil {
 		mux.Handle("/{$}", cfg.Playground)
 		mux.Handle("/playground/", cfg.Playground)
@@ -118,6 +118,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 				name = opCtx.Operation.Name
 			}
 			s.setOperation(name)
+			s.setAPQ(apqUse(ctx))
 		}
 		// One memo per operation: aliases asking for the same page share a
 		// call; and one share of the calls to Waldur, so that one operation
