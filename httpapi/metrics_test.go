@@ -45,17 +45,17 @@ type observed struct {
 func newObserved(t *testing.T, opts ...harnessOption) *observed {
 	t.Helper()
 	m := metrics.New("test")
-	var readiness *httpapi.Readiness
+	var config *httpapi.Config // the gateway's, once every option has changed it
 	base := []harnessOption{
 		withClientOptions(upstream.WithObserver(m.ObserveUpstream), upstream.WithCacheObserver(m.ObserveCache)),
 		withConfig(func(c *httpapi.Config) {
 			c.Metrics = m
 			m.WatchCircuit(c.Waldur)
-			readiness = c.Readiness
+			config = c
 		}),
 	}
 	h := newHarness(t, append(base, opts...)...)
-	ops := httptest.NewServer(httpapi.NewOps(httpapi.OpsConfig{Metrics: m.Handler(), Readiness: readiness, Version: "test"}))
+	ops := httptest.NewServer(httpapi.NewOps(httpapi.OpsConfig{Metrics: m.Handler(), Readiness: config.Readiness, Version: "test"}))
 	t.Cleanup(ops.Close)
 	return &observed{harness: h, ops: ops}
 }
