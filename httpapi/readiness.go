@@ -140,8 +140,6 @@ func handleHealth(mux *http.ServeMux, version string, readiness *Readiness) {
 
 func writeHealth(w http.ResponseWriter, status int, body map[string]string) {
 	w.Header().Set("Content-Type", "application/json")
-	// A probe's answer is about now: no cache may keep it.
-	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
