@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,6 +66,7 @@ type config struct {
 	tracing                tracing.Settings // the OTEL_* environment, environment only
 	playground             bool             // GRAPHQL_PLAYGROUND: GraphiQL at "/"
 	help                   string           // -h: the usage text to print instead of starting
+	metricsListen          string           // METRICS_LISTEN_ADDR: /metrics, /healthz, /readyz; empty: off
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -201,6 +203,12 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.demoCustomers, "demo-customers", envInt("DEMO_CUSTOMERS", 1000), "organisations in the demo's fake Waldur, when WALDUR_API_URL is unset (env DEMO_CUSTOMERS)")
 	fs.BoolVar(&cfg.playground, "playground", envBool("GRAPHQL_PLAYGROUND", true), "serve GraphiQL at /; false answers 404 there (env GRAPHQL_PLAYGROUND)")
 
+	// The operations listener; METRICS_LISTEN_ADDR set but empty turns it off.
+	metricsListen := getenv("METRICS_LISTEN_ADDR")
+	if metricsListen == "" && !setInEnvironment("METRICS_LISTEN_ADDR") {
+		metricsListen = defaultMetricsListen
+	}
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", metricsListen, "address serving /metrics, /healthz and /readyz, off the public listener; empty: no metrics (env METRICS_LISTEN_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			cfg.help = usage(fs)
@@ -310,23 +318,27 @@ func run(cfg config, logger *slog.Logger) error {
 	// Last, once the requests are drained: their spans are sent before exit.
 	defer shutdownTracing(traces, logger)
 
-	waldur, err := upstream.New(cfg.waldurURL, append(tracing.UpstreamOptions(traces.TracerProvider()),
+	obs := observability{metrics: newMetrics(cfg.metricsListen)}
+	waldur, err := upstream.New(cfg.waldurURL, slices.Concat(tracing.UpstreamOptions(traces.TracerProvider()), []upstream.Option{
 		upstream.WithSharedCache(sharedStore),
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
 		upstream.WithDefaultToken(cfg.waldurToken),
 		upstream.WithCacheKeySecret([]byte(cfg.cacheKeySecret)),
-		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
+		upstream.WithUserAgent("waldur-quotas-gateway/" + version),
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
 		upstream.WithCircuitBreaker(cfg.breaker.failures, cfg.breaker.cooldown),
 		upstream.WithCircuitObserver(httpapi.CircuitLogger(logger)),
 		upstream.WithCache(cfg.cacheTTL, int(cfg.cacheMaxBytes)),
 		upstream.WithMaxConcurrency(cfg.maxConcurrency),
 		upstream.WithMaxConcurrencyPerRequest(cfg.maxConcurrencyPerRequest),
-	)...)
+	}, obs.clientOptions())...)
 	if err != nil {
 		return err
 	}
+	obs.readiness = httpapi.NewReadiness(waldur, httpapi.ReadinessInterval, logger)
+	go obs.readiness.Run(ctx)
+	obs.watch(waldur)
 
 	timeouts := serverTimeouts{upstreamTimeout: cfg.upstreamTimeout, upstreamRetries: cfg.upstreamRetries}
 	srv := &http.Server{
@@ -345,6 +357,8 @@ func run(cfg config, logger *slog.Logger) error {
 			PersistedDocuments:     cfg.persistedDocuments,
 			PersistedDocumentsOnly: cfg.persistedDocumentsOnly,
 			TracerProvider:         traces.TracerProvider(),
+			Metrics:                obs.requestObserver(),
+			Readiness:              obs.readiness,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -379,7 +393,11 @@ func run(cfg config, logger *slog.Logger) error {
 	warnIfTokenExposed(logger, ln.Addr(), tokenFromEnv)
 	notePlaygroundMissing(logger, cfg.playground, playground.Built())
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2) // the gateway's Serve and the ops listener's
+	stopOps, err := startOpsServer(cfg.metricsListen, obs, errc, logger)
+	if err != nil {
+		return err
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -388,6 +406,8 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	// A second signal stops the process at once, as if none were caught.
 	stop()
+	// The ops listener outlives the drain: a scrape still sees it to the end.
+	defer stopOps(opsWriteTimeout)
 	return drain(srv, errc, timeouts.shutdownGrace(), logger)
 }
 

@@ -21,7 +21,9 @@ var envOnlySettings = []struct{ name, meaning string }{
 var endpoints = []struct{ path, meaning string }{
 	{"/", "GraphiQL, when GRAPHQL_PLAYGROUND is true (its assets are built by 'make playground')"},
 	{"/query", "GraphQL over HTTP, GET and POST"},
-	{"/healthz", "liveness: 200 while the process serves"},
+	{"/healthz", "liveness: 200 while the process serves (also on METRICS_LISTEN_ADDR)"},
+	{"/readyz", "readiness: 200 once Waldur answers the background probe, 503 while it fails or the circuit is open (also on METRICS_LISTEN_ADDR)"},
+	{"/metrics", "Prometheus metrics, on METRICS_LISTEN_ADDR only (default :9464)"},
 }
 
 // usage is what -h prints: every setting with its flag, environment variable

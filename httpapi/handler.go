@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -70,6 +69,10 @@ type Config struct {
 	// tracing.go); nil makes none, but the caller's trace context is still
 	// honoured and passed on.
 	TracerProvider trace.TracerProvider
+	// Metrics is told of every GraphQL request; nil: none is.
+	Metrics RequestObserver
+	// Readiness answers /readyz; nil leaves /readyz a 404.
+	Readiness *Readiness
 }
 
 // New returns the gateway's whole HTTP handler.
@@ -89,11 +92,8 @@ func New(cfg Config) http.Handler {
 		cfg.PersistedDocuments = &trusted.List{} // fail closed: nothing is trusted
 	}
 	mux := http.NewServeMux()
-	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg)))))
-	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})
-	})
+	mux.Handle(queryPath, observeGraphQL(cfg.Metrics, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg))))))
+	handleHealth(mux, cfg.Version, cfg.Readiness)
 	if cfg.Playground != nil {
 		mux.Handle("/{$}", cfg.Playground)
 		mux.Handle("/playground/", cfg.Playground)
@@ -153,6 +153,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 				name = opCtx.Operation.Name
 			}
 			s.setOperation(name)
+			s.setAPQ(apqUse(ctx))
 		}
 		// One memo per operation: aliases asking for the same page share a
 		// call; and one share of the calls to Waldur, so that one operation

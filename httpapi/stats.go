@@ -25,6 +25,9 @@ type requestSummary struct {
 	coalescedCalls int
 	errorCodes     []string
 	failures       upstreamFailures
+	// apq is how the operation used automatic persisted queries (APQHit,
+	// APQStored), "" when it did not.
+	apq string
 }
 
 // upstreamFailures folds the request's failed upstream calls into its one log
@@ -123,6 +126,12 @@ func causeOf(err error) string {
 func (s *requestStats) setOperation(name string) {
 	s.mu.Lock()
 	s.sum.operation = name
+	s.mu.Unlock()
+}
+
+func (s *requestStats) setAPQ(use string) {
+	s.mu.Lock()
+	s.sum.apq = use
 	s.mu.Unlock()
 }
 

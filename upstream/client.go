@@ -65,12 +65,16 @@ type Client struct {
 	userAgent            string
 	defaultAuthorization string
 	transport            http.RoundTripper
-	transportWrappers    []func(http.RoundTripper) http.RoundTripper
-	observers            []func(context.Context, Call)
-	keySecret            []byte   // see callerdigest.go
-	breaker              *breaker // nil: none (see breaker.go)
-	circuitObservers     []func(from, to string)
-	tracer               trace.Tracer // nil: calls are not traced (see tracing.go)
+	// baseTransport is transport before any wrapper: the readiness probe's
+	// road (see probe.go), which no trace or caller header is for.
+	baseTransport     http.RoundTripper
+	transportWrappers []func(http.RoundTripper) http.RoundTripper
+	observers         []func(context.Context, Call)
+	keySecret         []byte   // see callerdigest.go
+	breaker           *breaker // nil: none (see breaker.go)
+	circuitObservers  []func(from, to string)
+	cacheObservers    []func(ctx context.Context, hit bool) // see cacheobserver.go
+	tracer            trace.Tracer                          // nil: calls are not traced (see tracing.go)
 
 	// The cache layer's store, nil when it is off, and how long it keeps an
 	// answer (see cache.go).
@@ -115,6 +119,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.cache != nil && c.sharedCache != nil {
 		c.cache = sharedPages{store: c.sharedCache}
 	}
+	c.baseTransport = c.transport
 	for _, wrap := range c.transportWrappers {
 		c.transport = wrap(c.transport)
 	}
@@ -244,7 +249,7 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 	if err == nil {
 		err = read(resp)
 	}
-	call := Call{Method: method, Page: page, PageSize: pageSize, Attempt: attemptOf(ctx), Status: status, Duration: time.Since(start), Err: err}
+	call := Call{Method: method, QuotaName: quotaName, Page: page, PageSize: pageSize, Attempt: attemptOf(ctx), Status: status, Duration: time.Since(start), Err: err}
 	for _, observe := range c.observers {
 		observe(ctx, call)
 	}
