@@ -22,13 +22,13 @@ func (q quotaQuery) positionsOnly() quotaQuery {
 }
 
 // probes are the offsets where the anchored cursors expect their rows.
-func (q quotaQuery) probes() []int {
-	var out []int
+func (q quotaQuery) probes() []paging.Probe {
+	var out []paging.Probe
 	if q.afterAnchor != nil {
-		out = append(out, q.args.After.Offset)
+		out = append(out, paging.Probe{Offset: q.args.After.Offset})
 	}
 	if q.beforeAnchor != nil {
-		out = append(out, q.args.Before.Offset)
+		out = append(out, paging.Probe{Offset: q.args.Before.Offset, Before: true})
 	}
 	return out
 }

@@ -137,12 +137,16 @@ const (
 	Shifted
 	// ByKey: the row is gone or changed; its key (and neighbours) placed it.
 	ByKey
+	// Unseen: the rows fetched do not reach where the row was expected (a
+	// window far from its cursor), so the cursor stays a position.
+	Unseen
 )
 
 // Locate finds where c's row stands in rows, the rows of the current list
 // from offset base on. When the row is there unchanged (same identity and
-// key; the nearest to c.Offset if several match), at is its offset and
-// found is true. Otherwise at is the boundary its key gives it: rows before
+// key; the nearest to c.Offset if several match), at is its offset (Found,
+// Shifted). When rows do not reach c.Offset, at is c.Offset (Unseen): the
+// cursor is a position. Otherwise (ByKey) at is the boundary its key gives it: rows before
 // at rank above the row, rows from at on below it. Among rows of the same key
 // the boundary goes after its old predecessor or before its old successor
 // when either is still there, else at its old position; all clamped into the
@@ -162,6 +166,9 @@ func Locate(c Cursor, a Anchor, base int, rows []RowID) (at int, how Placement) 
 			return c.Offset, Found
 		}
 		return base + best, Shifted
+	}
+	if c.Offset < base || c.Offset >= base+len(rows) {
+		return c.Offset, Unseen
 	}
 
 	lo := 0 // first row not ranked above the key

@@ -149,33 +149,50 @@ func Slice[T any](w Window, reqs []Request, pages [][]T) []T {
 	return out
 }
 
-// anchorMargins are how many rows either side of where a cursor expects its
-// row PlanAround tries to fetch, widest first: a row that moved by at most
-// that many places is found where it is, and its neighbours around it.
-var anchorMargins = []int{3, 2, 1, 0}
+// A Probe is where a cursor expects its row. An after cursor's window follows
+// its row, so a row that moved down is found in the window itself; what must
+// be fetched besides is the row, its predecessor, and a margin above them for
+// a row that moved up. A before cursor is the mirror image.
+type Probe struct {
+	Offset int
+	Before bool // a before cursor: the margin goes below the row
+}
+
+// anchorTries are the margins PlanAround tries, widest first, with one
+// request and then with two: a row that moved by at most that many places is
+// found where it is, with its neighbour, whose place decides where the row
+// stood among rows of the same key when it has gone.
+var anchorTries = []struct {
+	requests int
+	margins  []int
+}{{1, []int{4, 3, 2, 1}}, {2, []int{4, 3, 2, 1}}, {1, []int{0}}, {2, []int{0}}}
 
 // PlanAround plans window w (the w.Len() rows the caller will return) widened
-// to also fetch the rows around each probe, the offsets where cursors expect
-// their rows. It keeps Plan's bounds: at most two requests and 2×w.Len()
-// rows. It prefers one request with the widest margin that fits, then two
-// requests, and, when no widening fits at all (a probe far from w), plans w
-// alone: the caller then places the cursor by its key among what came back.
-func PlanAround(w Window, probes []int, total int) []Request {
+// to also fetch the rows around each probe. It keeps Plan's bounds: at most
+// two requests and 2×w.Len() rows. It prefers one request with the widest
+// margin that fits, then two requests, and, when no widening fits at all (a
+// probe far from w), plans w alone: the caller then takes the cursor as a
+// position.
+func PlanAround(w Window, probes []Probe, total int) []Request {
 	if w.Start == w.End {
 		return nil
 	}
 	budget := 2 * w.Len()
-	for maxReqs := 1; maxReqs <= 2; maxReqs++ {
-		for _, m := range anchorMargins {
+	for _, try := range anchorTries {
+		for _, m := range try.margins {
 			t := w
-			for _, o := range probes {
-				t.Start, t.End = min(t.Start, o-m), max(t.End, o+m+1)
+			for _, p := range probes {
+				if p.Before {
+					t.Start, t.End = min(t.Start, p.Offset), max(t.End, p.Offset+m+2)
+				} else {
+					t.Start, t.End = min(t.Start, p.Offset-m-1), max(t.End, p.Offset+1)
+				}
 			}
 			t.Start, t.End = max(t.Start, 0), min(t.End, total)
 			if t.Len() > MaxPageSize {
 				continue
 			}
-			if reqs, ok := planWithin(t, total, budget, maxReqs); ok {
+			if reqs, ok := planWithin(t, total, budget, try.requests); ok {
 				return reqs
 			}
 		}
