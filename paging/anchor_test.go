@@ -155,6 +155,7 @@ func TestExtend(t *testing.T) {
 		}
 	}
 }
+
 // PlanAround keeps Plan's bounds and, when it can, fetches the cursor's row
 // and its neighbour besides the window.
 func TestPlanAroundBounds(t *testing.T) {
