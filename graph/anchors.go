@@ -1,15 +1,21 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/waldur-quotas/gateway/paging"
 	"github.com/waldur-quotas/gateway/upstream"
 )
 
 // Cursors that point at rows (version 2, package paging) survive a list that
-// changes between pages: the plan fetches a little around where each cursor
-// expects its row, and place turns each cursor into the position of its row in
-// what came back, wherever the row has moved to, or, when it is gone or has
-// changed, the position its sort key gives it.
+// changes between pages. The window is fetched exactly as for a position, and
+// the rows next to the cursor's place show whether anything moved: an after
+// cursor's window begins with the row that followed the cursor's row (a
+// before cursor's ends with the one that preceded it). Only when the cursor's
+// row moved out of what came back does one more request look on that side,
+// within the window's bounds; place then turns each cursor into the position
+// of its row, wherever it moved, or, when it is gone or has changed, the
+// position its neighbours or its key give it.
 
 // anchored reports whether a cursor points at a row rather than a position.
 func (q quotaQuery) anchored() bool { return q.afterAnchor != nil || q.beforeAnchor != nil }
@@ -19,6 +25,43 @@ func (q quotaQuery) anchored() bool { return q.afterAnchor != nil || q.beforeAnc
 func (q quotaQuery) positionsOnly() quotaQuery {
 	q.afterAnchor, q.beforeAnchor = nil, nil
 	return q
+}
+
+// side is where rows are missing: before or after those fetched.
+type side int
+
+const (
+	noSide side = iota
+	sideBefore
+	sideAfter
+)
+
+// place returns q with its anchored cursors turned into positions in the list
+// f fetched, and the side of f where the place of a cursor's row lies when f
+// does not show it (that cursor then stays a position).
+func (q quotaQuery) place(f fetched) (quotaQuery, side) {
+	if !q.anchored() {
+		return q, noSide
+	}
+	base, rows := f.run()
+	ids := q.rowIDs(rows)
+	need := noSide
+	locate := func(c *paging.Cursor, a *paging.Anchor, after bool) *paging.Cursor {
+		if a == nil {
+			return c
+		}
+		at, how := paging.Locate(*c, *a, after, base, ids, f.total)
+		switch how {
+		case paging.Above:
+			need = sideBefore
+		case paging.Below:
+			need = sideAfter
+		}
+		return &paging.Cursor{Offset: at, Total: f.total}
+	}
+	q.args.After = locate(q.args.After, q.afterAnchor, true)
+	q.args.Before = locate(q.args.Before, q.beforeAnchor, false)
+	return q.positionsOnly(), need
 }
 
 // probes are the offsets where the anchored cursors expect their rows.
@@ -33,27 +76,82 @@ func (q quotaQuery) probes() []paging.Probe {
 	return out
 }
 
-// place returns q with its anchored cursors turned into positions in the list
-// f fetched: an after cursor becomes its row's position (or the one before
-// its key's place), a before cursor its row's position (or its key's place).
-func (q quotaQuery) place(f fetched) quotaQuery {
-	if !q.anchored() {
-		return q
+// firstLook splits a plan of two requests for an anchored cursor: the one
+// holding the row next to the cursor goes first, alone, and the other (rest)
+// follows only when that row shows the cursor's row did not move away from
+// its window; otherwise settle spends it on the side where the row went. On
+// an unchanging list that is the very plan a position gets, one request after
+// the other instead of both at once.
+func (q quotaQuery) firstLook(reqs []paging.Request) (first, rest []paging.Request) {
+	if !q.anchored() || len(reqs) < 2 {
+		return reqs, nil
 	}
-	base, rows := f.run()
-	ids := q.rowIDs(rows)
-	if a := q.afterAnchor; a != nil {
-		at, how := paging.Locate(*q.args.After, *a, base, ids)
-		if how == paging.ByKey {
-			at-- // the row at the key's place is the first after the gone row
+	var edge int
+	if q.afterAnchor != nil {
+		edge = q.args.After.Offset + 1
+	} else {
+		edge = q.args.Before.Offset - 1
+	}
+	if reqs[1].Offset() <= edge {
+		return reqs[1:], reqs[:1]
+	}
+	return reqs[:1], reqs[1:]
+}
+
+// settle places q's anchored cursors in f and returns the window to answer
+// with. rest is what remains of the window's plan, not fetched yet. When the
+// window lies beyond f, it fetches one request more, rest when that is on the
+// window's side, else on the side where a cursor's row went if the window's
+// bounds (b) leave room; a window f still does not cover then comes back
+// shorter, with pageInfo exact, or, when f holds none of it, falls back to
+// the cursors' positions.
+func (r *queryResolver) settle(ctx context.Context, q quotaQuery, f fetched, rest []paging.Request, b bounds) (quotaQuery, fetched, paging.Window, error) {
+	placed, need := q.place(f)
+	fw := paging.Resolve(placed.args, f.total)
+	if need == noSide && !f.covers(fw) {
+		need = f.sideOf(fw)
+		if _, ok := f.trim(fw); ok && (rest == nil || f.sideOfRequest(rest[0]) != need) {
+			need = noSide // a shorter page, as far as f goes
 		}
-		q.args.After = &paging.Cursor{Offset: at, Total: f.total}
 	}
-	if a := q.beforeAnchor; a != nil {
-		at, _ := paging.Locate(*q.args.Before, *a, base, ids)
-		q.args.Before = &paging.Cursor{Offset: at, Total: f.total}
+	var more []paging.Request
+	switch {
+	case need == noSide:
+	case rest != nil && f.sideOfRequest(rest[0]) == need:
+		more = rest
+	case b.gets > len(f.reqs):
+		first, last := f.span()
+		if req, ok := paging.Extend(first, last, f.total, b.rows-f.rowsFetched(), need == sideBefore); ok {
+			more = []paging.Request{req}
+		}
 	}
-	return q.positionsOnly()
+	if more != nil {
+		g, err := r.fetch(ctx, q, more)
+		switch {
+		case upstream.KindOf(err) == upstream.PageNotFound:
+			// The list shrank since f: answer from f alone.
+		case err != nil:
+			return q, f, fw, err
+		default:
+			f = f.merge(g)
+			placed, _ = q.place(f)
+			fw = paging.Resolve(placed.args, f.total)
+		}
+	}
+	if f.covers(fw) {
+		return placed, f, fw, nil
+	}
+	if tw, ok := f.trim(fw); ok {
+		return placed, f, tw, nil
+	}
+	// The row moved further than the bounds let us look: the cursors are
+	// positions, as a version-1 cursor would be.
+	q = q.positionsOnly()
+	fw = paging.Resolve(q.args, f.total)
+	if tw, ok := f.trim(fw); ok {
+		fw = tw
+	}
+	return q, f, fw, nil
 }
 
 // rowIDs is what paging's lookup needs of rows, keyed by q's order.
@@ -70,20 +168,65 @@ func (q quotaQuery) rowIDs(rows []upstream.Row) []paging.RowID {
 	return ids
 }
 
+// span is the range of offsets f's requests cover, [first, last).
+func (f fetched) span() (first, last int) {
+	a, z := f.reqs[0], f.reqs[len(f.reqs)-1]
+	return a.Offset(), z.Offset() + z.PageSize
+}
+
 // run is every row f fetched, in list order, and the offset of the first.
 func (f fetched) run() (int, []upstream.Row) {
-	first, last := f.reqs[0], f.reqs[len(f.reqs)-1]
-	w := paging.Window{Start: first.Offset(), End: last.Offset() + last.PageSize}
+	first, last := f.span()
+	w := paging.Window{Start: first, End: last}
 	return w.Start, paging.Slice(w, f.reqs, f.pages)
+}
+
+// rowsFetched is how many rows f's pages hold in a list of f.total rows.
+func (f fetched) rowsFetched() int {
+	n := 0
+	for _, r := range f.reqs {
+		n += max(min(r.Offset()+r.PageSize, f.total)-r.Offset(), 0)
+	}
+	return n
+}
+
+// merge adds g, one request next to f's, keeping the requests in list order
+// and f's total: the window was placed with it.
+func (f fetched) merge(g fetched) fetched {
+	out := fetched{total: f.total}
+	if g.reqs[0].Offset() < f.reqs[0].Offset() {
+		out.reqs, out.pages = append(g.reqs, f.reqs...), append(g.pages, f.pages...)
+	} else {
+		out.reqs, out.pages = append(f.reqs, g.reqs...), append(f.pages, g.pages...)
+	}
+	return out
+}
+
+// sideOf is the side of f where window w's fixed edge lies (its start, or for
+// a window counted back from its end, its end).
+func (f fetched) sideOf(w paging.Window) side {
+	first, _ := f.span()
+	if w.Start < first {
+		return sideBefore
+	}
+	return sideAfter
+}
+
+// sideOfRequest is the side of f where request r lies.
+func (f fetched) sideOfRequest(r paging.Request) side {
+	if first, _ := f.span(); r.Offset() < first {
+		return sideBefore
+	}
+	return sideAfter
 }
 
 // trim cuts window w to the rows f fetched, keeping the edge the cursors fix
 // (its start, or for a window counted back from its end, its end). When a
-// cursor's row moved further than the plan's margin the page comes back
+// cursor's row moved further than could be looked at, the page comes back
 // shorter than asked, with pageInfo exact, rather than costing another round.
 func (f fetched) trim(w paging.Window) (paging.Window, bool) {
-	first, last := f.reqs[0], f.reqs[len(f.reqs)-1]
-	t := paging.Window{Start: max(w.Start, first.Offset()), End: min(w.End, last.Offset()+last.PageSize)}
+	first, last := f.span()
+	t := paging.Window{Start: max(w.Start, first), End: min(w.End, last)}
 	if t.Len() <= 0 || (t.Start != w.Start && t.End != w.End) {
 		return w, false
 	}

@@ -43,30 +43,59 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 		// total is fresh here: step 1 counts whenever a hint says "empty".
 		return q.build(w, nil, total, need), nil
 	}
-	f, err := r.fetch(ctx, q, q.plan(w, total, fresh))
+	reqs := q.plan(w, total, fresh)
+	first, rest := q.firstLook(reqs)
+	f, err := r.fetch(ctx, q, first)
 	switch {
 	case upstream.KindOf(err) == upstream.PageNotFound:
 		// A page past the end: the list shrank by an unknown number of rows.
-		return r.replan(ctx, q, need, 0, false)
+		return r.replan(ctx, q, need, 0, false, len(first))
 	case err != nil:
 		return nil, upstreamError(ctx, err)
 	}
-	placed := q.place(f)
-	fw := paging.Resolve(placed.args, f.total)
-	if !f.covers(fw) {
-		tw, ok := f.trim(fw)
-		if !q.anchored() || !ok {
-			// The list changed size, and the window it makes now lies beyond the pages.
-			return r.replan(ctx, placed, need, f.total, true)
+	return r.answer(ctx, q, need, f, rest, bounds{gets: maxWindowGets, rows: 2 * w.Len()})
+}
+
+// maxWindowGets bounds the GETs of one window, as Plan does.
+const maxWindowGets = 2
+
+// bounds is one window's upstream budget: the GETs its fetched rows may come
+// from, counting those already made, and the rows they may fetch; replanned
+// when a second round was already spent.
+type bounds struct {
+	gets, rows int
+	replanned  bool
+}
+
+// answer places the cursors in what f fetched and builds the connection; an
+// anchored cursor may spend what is left of b on one more request (settle).
+func (r *queryResolver) answer(ctx context.Context, q quotaQuery, need needs, f fetched, rest []paging.Request, b bounds) (*model.CustomerQuotaConnection, error) {
+	if q.anchored() {
+		placed, f, fw, err := r.settle(ctx, q, f, rest, b)
+		if err != nil {
+			return nil, upstreamError(ctx, err)
 		}
-		fw = tw
+		return placed.build(fw, f.slice(fw), f.total, need), nil
 	}
-	return placed.build(fw, f.slice(fw), f.total, need), nil
+	fw := paging.Resolve(q.args, f.total)
+	if !f.covers(fw) {
+		if b.replanned {
+			// The list keeps changing under us: answer what was fetched.
+			if tw, ok := f.trim(fw); ok {
+				fw = tw
+			}
+			return q.build(fw, f.slice(fw), f.total, need), nil
+		}
+		// The list changed size, and the window it makes now lies beyond the pages.
+		return r.replan(ctx, q, need, f.total, true, len(f.reqs))
+	}
+	return q.build(fw, f.slice(fw), f.total, need), nil
 }
 
 // replan is step 4: plan and fetch once more, against total when known, else
-// against a fresh count. It answers even if the list changed yet again.
-func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, total int, known bool) (*model.CustomerQuotaConnection, error) {
+// against a fresh count, after spent GETs. It answers even if the list
+// changed yet again.
+func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, total int, known bool, spent int) (*model.CustomerQuotaConnection, error) {
 	// The operation's memo still holds the answers just proven stale (the
 	// first total, the 404): ask Waldur itself.
 	ctx = upstream.Fresh(ctx)
@@ -80,21 +109,12 @@ func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, to
 	if w.Len() == 0 {
 		return q.build(w, nil, total, need), nil
 	}
-	f, err := r.fetch(ctx, q, q.plan(w, total, true))
+	reqs := q.plan(w, total, true)
+	f, err := r.fetch(ctx, q, reqs)
 	if err != nil {
 		return nil, upstreamError(ctx, err)
 	}
-	placed := q.place(f)
-	fw := paging.Resolve(placed.args, f.total)
-	if !f.covers(fw) {
-		// The list keeps changing under us: answer what we fetched.
-		if tw, ok := f.trim(fw); ok {
-			fw = tw
-		} else {
-			fw = w
-		}
-	}
-	return placed.build(fw, f.slice(fw), f.total, need), nil
+	return r.answer(ctx, q, need, f, nil, bounds{gets: max(maxWindowGets-spent, len(reqs)), rows: 2 * w.Len(), replanned: true})
 }
 
 // total is step 1: the total to plan with, and whether Waldur has just said
@@ -111,8 +131,7 @@ func (r *queryResolver) total(ctx context.Context, q quotaQuery, need needs) (to
 	return hint, false, nil
 }
 
-// plan is step 2: the requests for window w of a list of total rows, and
-// around the rows the cursors point at.
+// plan is step 2: the requests for window w of a list of total rows.
 func (q quotaQuery) plan(w paging.Window, total int, fresh bool) []paging.Request {
 	if !fresh {
 		// A hint may be stale: were the list longer by now, a page planned as

@@ -127,32 +127,45 @@ func AnchorOf(rows []RowID, i int) Anchor {
 	return a
 }
 
-// Placement says how an anchor was placed; it is counted, not acted on.
+// Placement says how Locate placed an anchor.
 type Placement int
 
 const (
-	// Found: the row, unchanged, where the cursor expected it.
+	// Found: the row, unchanged, where the cursor expected it, or its
+	// neighbour on the window's side right next to that place: nothing moved.
 	Found Placement = iota
 	// Shifted: the row, unchanged, at another position.
 	Shifted
-	// ByKey: the row is gone or changed; its key (and neighbours) placed it.
+	// ByNeighbour: the row is gone or changed; a neighbour it had when the
+	// cursor was issued, unchanged, marks its place.
+	ByNeighbour
+	// ByKey: the row and its neighbours are gone or changed (or not among the
+	// rows); its key places it, and among rows of the same key its position.
 	ByKey
-	// Unseen: the rows fetched do not reach where the row was expected (a
+	// Above and Below: its place is not among the rows but before them (or
+	// after them): the caller may fetch the rows on that side and ask again.
+	Above
+	Below
+	// Unseen: the rows are not next to where the cursor expects its row (a
 	// window far from its cursor), so the cursor stays a position.
 	Unseen
 )
 
-// Locate finds where c's row stands in rows, the rows of the current list
-// from offset base on. When the row is there unchanged (same identity and
-// key; the nearest to c.Offset if several match), at is its offset (Found,
-// Shifted). When rows do not reach c.Offset, at is c.Offset (Unseen): the
-// cursor is a position. Otherwise (ByKey) at is the boundary its key gives it: rows before
-// at rank above the row, rows from at on below it. Among rows of the same key
-// the boundary goes after its old predecessor or before its old successor
-// when either is still there, else at its old position; all clamped into the
-// run of rows with its key, as far as rows shows it (where rows show none of
-// the run, the boundary stays on the side of rows the key says).
-func Locate(c Cursor, a Anchor, base int, rows []RowID) (at int, how Placement) {
+// Locate finds where cursor c's row (anchor a) stands now in rows, the
+// current list of total rows from offset base on, and returns the position
+// the cursor stands for in that list: for an after cursor (after) the offset
+// of the last row not to show again, so that its window starts at at+1; for a
+// before cursor the offset of the first row not to show, so that its window
+// ends at at. When the row is there unchanged that is its offset either way.
+//
+// When the row is gone or has changed, its place is the slot between the rows
+// ranked above it and those below: right after its old predecessor or right
+// before its old successor when either is there unchanged (the one on the
+// window's side first); else where its key puts it, and among a run of rows
+// with its key at its old position, clamped into the run as far as rows shows
+// it. Any of these is exact for the rows that did not change: they keep their
+// order, so those ranked above the slot are exactly those that were above it.
+func Locate(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (at int, how Placement) {
 	best := -1
 	for i, r := range rows {
 		if r.identity() == a.Row && compareKeys(r.Key, a.Key) == 0 {
@@ -167,10 +180,54 @@ func Locate(c Cursor, a Anchor, base int, rows []RowID) (at int, how Placement) 
 		}
 		return base + best, Shifted
 	}
-	if c.Offset < base || c.Offset >= base+len(rows) {
-		return c.Offset, Unseen
+	// The slot, from a neighbour: the one on the window's side first, as its
+	// place is where the window must begin (or end).
+	next, hasNext := findKeyed(rows, a.Next, a.HasNext)
+	prev, hasPrev := findKeyed(rows, a.Prev, a.HasPrev)
+	slot, how := 0, ByNeighbour
+	switch {
+	case after && hasNext:
+		slot = base + next
+	case hasPrev:
+		slot = base + prev + 1
+	case hasNext:
+		slot = base + next
+	default:
+		var known bool
+		if slot, known = keySlot(c, a, after, base, rows, total); !known {
+			if slot < base {
+				return c.Offset, Above
+			}
+			if slot > base+len(rows) {
+				return c.Offset, Below
+			}
+			return c.Offset, Unseen
+		}
+		how = ByKey
 	}
+	if after {
+		slot--
+	}
+	if slot == c.Offset && how == ByNeighbour {
+		how = Found
+	}
+	return slot, how
+}
 
+// keySlot is the slot a's key gives it among rows, the current list of total
+// rows from base on. It is known when rows show it: when rows begin at the
+// list's start or with a row ranked above the key, and end at the list's end
+// or with a row ranked below it; otherwise the slot returned says on which
+// side of rows it lies (below base, or above base+len(rows)), or, when rows
+// are not next to where the cursor expects its row, neither.
+func keySlot(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (int, bool) {
+	edge := c.Offset - 1 // the window's last row for a before cursor
+	if after {
+		edge = c.Offset + 1
+	}
+	if edge < base || edge >= base+len(rows) {
+		return base, false // Unseen: neither side
+	}
 	lo := 0 // first row not ranked above the key
 	for lo < len(rows) && compareKeys(rows[lo].Key, a.Key) > 0 {
 		lo++
@@ -179,22 +236,24 @@ func Locate(c Cursor, a Anchor, base int, rows []RowID) (at int, how Placement) 
 	for hi < len(rows) && compareKeys(rows[hi].Key, a.Key) == 0 {
 		hi++
 	}
-	// What rows shows of the run of rows with the key: where it ends is
-	// unknown on a side where rows stops inside it.
+	// Where the run of rows with the key begins and ends is unknown on a side
+	// where rows stop inside it (or, for an empty run, at it) and the list
+	// goes on.
 	loBound, hiBound := base+lo, base+hi
-	if lo == 0 {
+	if lo == 0 && base > 0 {
 		loBound = math.MinInt
 	}
-	if hi == len(rows) {
+	if hi == len(rows) && base+len(rows) < total {
 		hiBound = math.MaxInt
 	}
-	t := c.Offset
-	if i, ok := findKeyed(rows, a.Prev, a.HasPrev); ok {
-		t = base + i + 1
-	} else if i, ok := findKeyed(rows, a.Next, a.HasNext); ok {
-		t = base + i
+	slot := min(max(c.Offset, loBound), hiBound)
+	switch {
+	case slot < base || slot == base && loBound == math.MinInt && lo == hi:
+		return base - 1, false
+	case slot > base+len(rows) || slot == base+len(rows) && hiBound == math.MaxInt && lo == hi:
+		return base + len(rows) + 1, false
 	}
-	return min(max(t, loBound), hiBound), ByKey
+	return slot, true
 }
 
 func findKeyed(rows []RowID, digest uint32, known bool) (int, bool) {

@@ -3,6 +3,7 @@ package paging
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,24 +79,44 @@ func TestLocate(t *testing.T) {
 	old := valueRows(9, 8, 5, 5, 5, 3, 1) // offsets 0..6
 	c := Cursor{Offset: 3, Total: 7}      // row "d", key 5, between "c" and "e"
 	a := AnchorOf(old, 3)
+	without := func(rows []RowID, drop ...int) []RowID {
+		var out []RowID
+		for i, r := range rows {
+			if !slices.Contains(drop, i) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
 	cases := []struct {
-		name string
-		base int
-		rows []RowID
-		at   int
-		how  Placement
+		name  string
+		after bool
+		base  int
+		rows  []RowID
+		total int
+		at    int
+		how   Placement
 	}{
-		{"unchanged", 0, old, 3, Found},
-		{"moved down by an insertion", 0, append(valueRows(10), old...), 4, Shifted},
-		{"gone: after its predecessor", 0, append(append([]RowID{}, old[:3]...), old[4:]...), 3, ByKey},
-		{"gone with its predecessor: before its old successor", 0,
-			append(append([]RowID{}, old[:2]...), old[4:]...), 2, ByKey},
-		{"changed value: its key's place", 0, []RowID{old[0], old[1], {Name: "d", Key: ValueKey(ptr(2.0))}, old[5], old[6]}, 2, ByKey},
-		{"fetched rows do not reach it", 5, old[5:], 3, Unseen},
-		{"rows from base all rank above it", 2, valueRows(7, 6), 4, ByKey},
+		{"unchanged", true, 0, old, 7, 3, Found},
+		{"unchanged: only its successor fetched", true, 4, old[4:], 7, 3, Found},
+		{"unchanged: only its predecessor fetched", false, 0, old[:3], 7, 3, Found},
+		{"moved down by an insertion", true, 0, append(valueRows(10), old...), 8, 4, Shifted},
+		{"gone: before its successor (after)", true, 0, without(old, 3), 6, 2, ByNeighbour},
+		{"gone: after its predecessor (before), the window as it was", false, 0, without(old, 3), 6, 3, Found},
+		{"gone with its successor: after its predecessor", true, 0, without(old, 3, 4), 5, 2, ByNeighbour},
+		{"gone with its predecessor: before its successor", false, 0, without(old, 2, 3), 5, 2, ByNeighbour},
+		{"changed value, neighbours gone: its key's place", true, 0,
+			[]RowID{old[0], old[1], {Name: "d", Key: ValueKey(ptr(2.0))}, old[5], old[6]}, 5, 1, ByKey},
+		{"fetched rows do not reach it", true, 5, old[5:], 7, 3, Unseen},
+		{"rows after the window's edge all rank below it: look before", true, 4,
+			valueRows(2, 1), 6, 3, Above},
+		{"rows from the window's edge all rank above it: look after", true, 4,
+			valueRows(7, 6), 9, 3, Below},
+		{"rows from the window's edge all rank above it, to the list's end", true, 4,
+			valueRows(7, 6), 6, 5, ByKey},
 	}
 	for _, tc := range cases {
-		at, how := Locate(c, a, tc.base, tc.rows)
+		at, how := Locate(c, a, tc.after, tc.base, tc.rows, tc.total)
 		if at != tc.at || how != tc.how {
 			t.Errorf("%s: Locate = %d, %v; want %d, %v", tc.name, at, how, tc.at, tc.how)
 		}
@@ -103,6 +124,37 @@ func TestLocate(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// Extend brings the most new rows next to those fetched within its budget,
+// one request, never past the list's end, and never leaves a gap.
+func TestExtend(t *testing.T) {
+	const total = 1234
+	for _, before := range []bool{true, false} {
+		for n := 1; n <= 100; n += 3 {
+			for from := 0; from+n <= total; from += 13 {
+				to := from + n
+				r, ok := Extend(from, to, total, n, before)
+				if before && from == 0 || !before && to == total {
+					if ok {
+						t.Fatalf("before %v [%d, %d): %+v past the list's edge", before, from, to, r)
+					}
+					continue
+				}
+				s, e := r.Offset(), min(r.Offset()+r.PageSize, total)
+				switch {
+				case !ok:
+					t.Fatalf("before %v [%d, %d) budget %d: nothing", before, from, to, n)
+				case e-s > n:
+					t.Fatalf("before %v [%d, %d): %+v fetches %d rows, budget %d", before, from, to, r, e-s, n)
+				case before && (e < from || s >= from), !before && (s > to || e <= to):
+					t.Fatalf("before %v [%d, %d): %+v leaves a gap or brings nothing", before, from, to, r)
+				case from%n == 0 && before && s != from-n:
+					t.Fatalf("before %v [%d, %d): %+v, want the whole page before", before, from, to, r)
+				}
+			}
+		}
+	}
+}
 
 // PlanAround keeps Plan's bounds and, when it can, fetches the cursor's row
 // and its neighbour besides the window.
