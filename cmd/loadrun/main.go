@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"time"
 )
 
@@ -25,7 +26,13 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients")
 	flag.IntVar(&o.customers, "customers", 1000, "organisations in the fake Waldur")
 	flag.DurationVar(&o.slowUpstream, "slow-upstream", 50*time.Millisecond, "delay per request of the slow fake Waldur")
+	phases := flag.String("phases", "", "run only the phases whose names match this regular expression (their baselines as well)")
 	flag.Parse()
+	var err error
+	if o.only, err = regexp.Compile(*phases); err != nil {
+		fmt.Fprintln(os.Stderr, "loadrun: -phases:", err)
+		os.Exit(2)
+	}
 	o.env = flag.Args() // KEY=value settings for every gateway started
 	if o.concurrency < 1 || o.concurrency > maxClients {
 		fmt.Fprintf(os.Stderr, "loadrun: -concurrency must be from 1 to %d\n", maxClients)
@@ -45,4 +52,5 @@ type options struct {
 	customers    int
 	slowUpstream time.Duration
 	env          []string
+	only         *regexp.Regexp
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"time"
 )
 
@@ -20,7 +21,7 @@ func run(o options) error {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}, Timeout: 30 * time.Second}
 	var results []result
-	for _, p := range phases(fast, slow, o.slowUpstream) {
+	for _, p := range selected(phases(fast, slow, o.slowUpstream), o.only) {
 		r, err := runPhase(o, client, p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
@@ -34,4 +35,21 @@ func run(o options) error {
 	fmt.Println()
 	report(results, o)
 	return nil
+}
+
+// selected keeps the phases whose names match only, and their baselines.
+func selected(all []phase, only *regexp.Regexp) []phase {
+	keep := map[string]bool{}
+	for _, p := range all {
+		if only.MatchString(p.name) {
+			keep[p.name], keep[p.baseline] = true, true
+		}
+	}
+	var out []phase
+	for _, p := range all {
+		if keep[p.name] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
