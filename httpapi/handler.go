@@ -78,7 +78,8 @@ func New(cfg Config) http.Handler {
 		cfg.PersistedDocuments = &trusted.List{} // fail closed: nothing is trusted
 	}
 	mux := http.NewServeMux()
-	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg)))))
+	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(
+		withResponseCache(cfg.Waldur, cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg))))))
 	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})

@@ -25,6 +25,9 @@ type requestSummary struct {
 	coalescedCalls int
 	errorCodes     []string
 	failures       upstreamFailures
+	// responseCached: the whole answer came from the response cache
+	// (responsecache.go), which kept the operation's name with it.
+	responseCached bool
 }
 
 // upstreamFailures folds the request's failed upstream calls into its one log
@@ -123,6 +126,12 @@ func causeOf(err error) string {
 func (s *requestStats) setOperation(name string) {
 	s.mu.Lock()
 	s.sum.operation = name
+	s.mu.Unlock()
+}
+
+func (s *requestStats) answeredFromCache(operation string) {
+	s.mu.Lock()
+	s.sum.operation, s.sum.responseCached = operation, true
 	s.mu.Unlock()
 }
 
