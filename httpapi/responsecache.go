@@ -2,10 +2,10 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/waldur-quotas/gateway/internal/bytelru"
@@ -109,21 +109,22 @@ func (rc *responseCache) replay(w http.ResponseWriter, r *http.Request, e cached
 	for k, v := range e.header {
 		h[k] = v
 	}
+	h.Set("Content-Length", strconv.Itoa(len(e.body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(e.body)
 }
 
-// key names the request for its caller, and leaves r's body to be read again.
-// It is false for a request whose body is too large to be answered (which
-// the transport refuses).
+// key names the request for its caller: the caller's digest, then every
+// part of the request that shapes the answer, each ended by a NUL (which no
+// header holds), the body last. It leaves r's body to be read again, and is
+// false for a body too large to be answered (which the transport refuses).
+// The key holds the body itself rather than a hash of it: a map hashes it
+// faster than SHA-256 would, and the bytes bound counts it.
 func (rc *responseCache) key(r *http.Request) (string, bool) {
-	sum := sha256.New()
-	for _, part := range []string{r.Method, r.Header.Get("Content-Type"), r.Header.Get("Accept"), r.URL.RawQuery} {
-		_, _ = io.WriteString(sum, part)
-		sum.Write([]byte{0})
-	}
+	var body []byte
 	if r.Method == http.MethodPost && r.Body != nil {
-		body, err := io.ReadAll(io.LimitReader(r.Body, rc.maxBodyBytes+1))
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, rc.maxBodyBytes+1))
 		r.Body = struct {
 			io.Reader
 			io.Closer
@@ -131,9 +132,20 @@ func (rc *responseCache) key(r *http.Request) (string, bool) {
 		if err != nil || int64(len(body)) > rc.maxBodyBytes {
 			return "", false
 		}
-		sum.Write(body)
 	}
-	return rc.waldur.CallerDigest(r.Context()) + " " + hex.EncodeToString(sum.Sum(nil)), true
+	var k strings.Builder
+	parts := []string{rc.waldur.CallerDigest(r.Context()), r.Method, r.Header.Get("Content-Type"), r.Header.Get("Accept"), r.URL.RawQuery}
+	n := len(body)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	k.Grow(n)
+	for _, p := range parts {
+		k.WriteString(p)
+		k.WriteByte(0)
+	}
+	k.Write(body)
+	return k.String(), true
 }
 
 // recordingWriter passes an answer on and keeps a copy of it, while it is

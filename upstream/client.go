@@ -67,6 +67,7 @@ type Client struct {
 	transportWrappers    []func(http.RoundTripper) http.RoundTripper
 	observers            []func(context.Context, Call)
 	keySecret            []byte   // see callerdigest.go
+	defaultDigest        string   // the digest of defaultAuthorization
 	breaker              *breaker // nil: none (see breaker.go)
 	circuitObservers     []func(from, to string)
 
@@ -113,6 +114,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if len(c.keySecret) == 0 {
 		c.keySecret = randomSecret()
 	}
+	c.defaultDigest = c.digestOf(c.defaultAuthorization)
 	if c.cache != nil && c.sharedCache != nil {
 		c.cache = sharedPages{store: c.sharedCache}
 	}

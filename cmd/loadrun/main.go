@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"time"
 )
 
@@ -26,6 +27,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients")
 	flag.IntVar(&o.customers, "customers", 1000, "organisations in the fake Waldur")
 	flag.DurationVar(&o.slowUpstream, "slow-upstream", 50*time.Millisecond, "delay per request of the slow fake Waldur")
+	cpuprofile := flag.String("cpuprofile", "", "write this tool's own CPU profile here (the load it makes, and the fake Waldur)")
 	phases := flag.String("phases", "", "run only the phases whose names match this regular expression (their baselines as well)")
 	flag.Parse()
 	var err error
@@ -38,7 +40,19 @@ func main() {
 		fmt.Fprintf(os.Stderr, "loadrun: -concurrency must be from 1 to %d\n", maxClients)
 		os.Exit(2)
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadrun: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(o); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "loadrun:", err)
 		os.Exit(1)
 	}
