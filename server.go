@@ -10,12 +10,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +26,7 @@ import (
 	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/playground"
 	"github.com/waldur-quotas/gateway/redisstore"
+	"github.com/waldur-quotas/gateway/tracing"
 	"github.com/waldur-quotas/gateway/trusted"
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
@@ -60,6 +63,10 @@ type config struct {
 	persistedDocumentsFile string
 	persistedDocumentsOnly bool
 	persistedDocuments     *trusted.List
+	tracing                tracing.Settings // the OTEL_* environment, environment only
+	playground             bool             // GRAPHQL_PLAYGROUND: GraphiQL at "/"
+	help                   string           // -h: the usage text to print instead of starting
+	metricsListen          string           // METRICS_LISTEN_ADDR: /metrics, /healthz, /readyz; empty: off
 }
 
 // breakerConfig is the upstream circuit breaker's settings.
@@ -71,8 +78,12 @@ type breakerConfig struct {
 func main() {
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		reportConfigError(os.Stderr, err)
 		os.Exit(2)
+	}
+	if cfg.help != "" {
+		fmt.Print(cfg.help)
+		return
 	}
 	if cfg.showVersion {
 		fmt.Println("waldur-quotas-gateway", version)
@@ -97,6 +108,8 @@ const maxUpstreamRetries = 10
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	// Errors are reported by main, in one shape; -h prints usage() to stdout.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "LISTEN_ADDR", ":8080"), "address to listen on (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.waldurURL, "waldur-url", getenv("WALDUR_API_URL"), "Waldur base URL, e.g. https://waldur.example.com; empty runs the demo (env WALDUR_API_URL)")
 	var envErr error
@@ -110,7 +123,6 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		envErr = errors.Join(envErr, fmt.Errorf("UPSTREAM_RETRIES must be an integer from 0 to %d, got %q", maxUpstreamRetries, getenv("UPSTREAM_RETRIES")))
 	}
 	fs.IntVar(&cfg.upstreamRetries, "upstream-retries", retries, "times a failed GET or HEAD to Waldur is tried again, 0 for never (env UPSTREAM_RETRIES)")
-	fs.IntVar(&cfg.demoCustomers, "demo-customers", 1000, "organisations in the demo upstream")
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&cfg.corsOrigins, "cors-allowed-origins", getenv("CORS_ALLOWED_ORIGINS"), "comma-separated browser origins allowed to call /query; empty: none (env CORS_ALLOWED_ORIGINS)")
 
@@ -128,15 +140,18 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		}
 		return n
 	}
-	introspection := true
-	if v := getenv("GRAPHQL_INTROSPECTION"); v != "" {
+	envBool := func(key string, fallback bool) bool {
+		v := getenv(key)
+		if v == "" {
+			return fallback
+		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			envErr = errors.Join(envErr, fmt.Errorf("GRAPHQL_INTROSPECTION must be true or false, got %q", v))
+			envErr = errors.Join(envErr, fmt.Errorf("%s must be true or false, got %q", key, v))
 		}
-		introspection = b
+		return b
 	}
-	fs.BoolVar(&cfg.introspection, "introspection", introspection, "allow introspection queries (env GRAPHQL_INTROSPECTION)")
+	fs.BoolVar(&cfg.introspection, "introspection", envBool("GRAPHQL_INTROSPECTION", true), "allow introspection queries (env GRAPHQL_INTROSPECTION)")
 	fs.IntVar(&cfg.limits.MaxDepth, "max-depth", envInt("GRAPHQL_MAX_DEPTH", d.MaxDepth), "maximum selection depth (env GRAPHQL_MAX_DEPTH)")
 	fs.IntVar(&cfg.limits.MaxComplexity, "max-complexity", envInt("GRAPHQL_MAX_COMPLEXITY", d.MaxComplexity), "maximum query complexity; first/last multiply their children (env GRAPHQL_MAX_COMPLEXITY)")
 	fs.IntVar(&cfg.limits.MaxAliases, "max-aliases", envInt("GRAPHQL_MAX_ALIASES", d.MaxAliases), "maximum aliased fields per operation (env GRAPHQL_MAX_ALIASES)")
@@ -181,8 +196,25 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		persistedOnly = b
 	}
 	fs.BoolVar(&cfg.persistedDocumentsOnly, "persisted-documents-only", persistedOnly, "run only the operations of the persisted-documents file (env PERSISTED_DOCUMENTS_ONLY)")
+	// Traces: the standard OTEL_* variables, read where the SDK reads them,
+	// checked here so that a typo stops the start like any other setting.
+	cfg.tracing, err = tracing.ParseEnv(getenv)
+	envErr = errors.Join(envErr, err)
+	// The first run: the demo, GraphiQL.
+	fs.IntVar(&cfg.demoCustomers, "demo-customers", envInt("DEMO_CUSTOMERS", 1000), "organisations in the demo's fake Waldur, when WALDUR_API_URL is unset (env DEMO_CUSTOMERS)")
+	fs.BoolVar(&cfg.playground, "playground", envBool("GRAPHQL_PLAYGROUND", true), "serve GraphiQL at /; false answers 404 there (env GRAPHQL_PLAYGROUND)")
 
+	// The operations listener; METRICS_LISTEN_ADDR set but empty turns it off.
+	metricsListen := getenv("METRICS_LISTEN_ADDR")
+	if metricsListen == "" && !setInEnvironment("METRICS_LISTEN_ADDR") {
+		metricsListen = defaultMetricsListen
+	}
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", metricsListen, "address serving /metrics, /healthz and /readyz, off the public listener; empty: no metrics (env METRICS_LISTEN_ADDR)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cfg.help = usage(fs)
+			return cfg, nil
+		}
 		return cfg, err
 	}
 	if cfg.showVersion {
@@ -191,19 +223,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if envErr != nil {
 		return cfg, envErr
 	}
-	if cfg.limits.MaxDepth <= 0 || cfg.limits.MaxComplexity <= 0 || cfg.limits.MaxAliases <= 0 || cfg.limits.MaxFields <= 0 ||
-		cfg.limits.MaxTokens <= 0 || cfg.limits.MaxBodyBytes <= 0 || cfg.apqCacheSize <= 0 || cfg.maxConnections <= 0 ||
-		cfg.maxConcurrency <= 0 || cfg.maxConcurrencyPerRequest <= 0 {
-		return cfg, fmt.Errorf("limits, the APQ cache size, the connection limit and the upstream concurrency caps must be positive")
-	}
-	if cfg.upstreamTimeout <= 0 || cfg.breaker.cooldown <= 0 || cfg.breaker.failures <= 0 {
-		return cfg, fmt.Errorf("-upstream-timeout, -upstream-breaker-failures and -upstream-breaker-cooldown must be positive")
-	}
-	if cfg.cacheTTL < 0 {
-		return cfg, fmt.Errorf("-upstream-cache-ttl must not be negative")
-	}
-	if cfg.upstreamRetries < 0 || cfg.upstreamRetries > maxUpstreamRetries {
-		return cfg, fmt.Errorf("-upstream-retries must be from 0 to %d", maxUpstreamRetries)
+	if err := checkFlagValues(cfg); err != nil {
+		return cfg, err
 	}
 	if cfg.persistedDocumentsOnly && cfg.persistedDocumentsFile == "" {
 		return cfg, fmt.Errorf("PERSISTED_DOCUMENTS_ONLY needs PERSISTED_DOCUMENTS_FILE: the persisted documents to allow")
@@ -225,6 +246,14 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if cfg.redisURL = getenv("REDIS_URL"); cfg.redisURL != "" {
 		if err := redisstore.CheckURL(cfg.redisURL); err != nil {
 			return cfg, err
+		}
+	}
+	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
+		return cfg, fmt.Errorf("LISTEN_ADDR (-listen) must be host:port or :port such as :8080, got %q", cfg.listen)
+	}
+	if cfg.waldurURL != "" {
+		if err := upstream.CheckBaseURL(cfg.waldurURL); err != nil {
+			return cfg, fmt.Errorf("WALDUR_API_URL (-waldur-url): %w", err)
 		}
 	}
 	return cfg, nil
@@ -256,6 +285,7 @@ func run(cfg config, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	tokenFromEnv := cfg.waldurToken != ""
 	if cfg.waldurURL == "" {
 		demoURL, stopDemo, err := startDemoWaldur(cfg.demoCustomers)
 		if err != nil {
@@ -282,23 +312,34 @@ func run(cfg config, logger *slog.Logger) error {
 		sharedStore, redisAddr = shared, shared.Addr()
 	}
 
-	waldur, err := upstream.New(cfg.waldurURL,
+	traces, err := tracing.Start(ctx, cfg.tracing, version, logger)
+	if err != nil {
+		return err
+	}
+	// Last, once the requests are drained: their spans are sent before exit.
+	defer shutdownTracing(traces, logger)
+
+	obs := observability{metrics: newMetrics(cfg.metricsListen)}
+	waldur, err := upstream.New(cfg.waldurURL, slices.Concat(tracing.UpstreamOptions(traces.TracerProvider()), []upstream.Option{
 		upstream.WithSharedCache(sharedStore),
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
 		upstream.WithDefaultToken(cfg.waldurToken),
 		upstream.WithCacheKeySecret([]byte(cfg.cacheKeySecret)),
-		upstream.WithUserAgent("waldur-quotas-gateway/"+version),
+		upstream.WithUserAgent("waldur-quotas-gateway/" + version),
 		upstream.WithObserver(httpapi.UpstreamObserver(logger)),
 		upstream.WithCircuitBreaker(cfg.breaker.failures, cfg.breaker.cooldown),
 		upstream.WithCircuitObserver(httpapi.CircuitLogger(logger)),
 		upstream.WithCache(cfg.cacheTTL, int(cfg.cacheMaxBytes)),
 		upstream.WithMaxConcurrency(cfg.maxConcurrency),
 		upstream.WithMaxConcurrencyPerRequest(cfg.maxConcurrencyPerRequest),
-	)
+	}, obs.clientOptions())...)
 	if err != nil {
 		return err
 	}
+	obs.readiness = httpapi.NewReadiness(waldur, httpapi.ReadinessInterval, logger)
+	go obs.readiness.Run(ctx)
+	obs.watch(waldur)
 
 	timeouts := serverTimeouts{upstreamTimeout: cfg.upstreamTimeout, upstreamRetries: cfg.upstreamRetries}
 	srv := &http.Server{
@@ -306,7 +347,7 @@ func run(cfg config, logger *slog.Logger) error {
 			Waldur:     waldur,
 			Logger:     logger,
 			Version:    version,
-			Playground: playground.Handler("Waldur customer quotas", "/query"),
+			Playground: playgroundHandler(cfg.playground),
 
 			Introspection:      cfg.introspection,
 			Limits:             cfg.limits,
@@ -316,6 +357,9 @@ func run(cfg config, logger *slog.Logger) error {
 
 			PersistedDocuments:     cfg.persistedDocuments,
 			PersistedDocumentsOnly: cfg.persistedDocumentsOnly,
+			TracerProvider:         traces.TracerProvider(),
+			Metrics:                obs.requestObserver(),
+			Readiness:              obs.readiness,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -337,16 +381,24 @@ func run(cfg config, logger *slog.Logger) error {
 			slog.Int("operations", list.Len()), slog.Bool("only", cfg.persistedDocumentsOnly),
 			slog.Bool("introspection_passes", cfg.persistedDocumentsOnly && cfg.introspection))
 	}
-	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
+	logger.Info("gateway listening", slog.String("addr", ln.Addr().String()), slog.String("url", browseURL(ln.Addr())), slog.String("version", version),
 		slog.String("waldur", waldur.Endpoint()), slog.Bool("default_token", cfg.waldurToken != ""), slog.Bool("cache_key_secret", cfg.cacheKeySecret != ""),
 		slog.Bool("introspection", cfg.introspection), slog.Any("cors_allowed_origins", splitList(cfg.corsOrigins)),
 		slog.Int("max_connections", cfg.maxConnections), slog.String("shutdown_grace", timeouts.shutdownGrace().String()),
 		slog.String("upstream_cache_ttl", cfg.cacheTTL.String()), slog.String("redis", redisAddr),
 		slog.Int("upstream_retries", cfg.upstreamRetries),
 		slog.Int("upstream_breaker_failures", cfg.breaker.failures), slog.String("upstream_breaker_cooldown", cfg.breaker.cooldown.String()),
-		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest))
+		slog.Int("upstream_max_concurrency", cfg.maxConcurrency), slog.Int("upstream_max_concurrency_per_request", cfg.maxConcurrencyPerRequest),
+		slog.String("traces_exporter", traces.Exporter()),
+		slog.Bool("playground", cfg.playground))
+	warnIfTokenExposed(logger, ln.Addr(), tokenFromEnv)
+	notePlaygroundMissing(logger, cfg.playground, playground.Built())
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2) // the gateway's Serve and the ops listener's
+	stopOps, err := startOpsServer(cfg.metricsListen, obs, errc, logger)
+	if err != nil {
+		return err
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -355,6 +407,8 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	// A second signal stops the process at once, as if none were caught.
 	stop()
+	// The ops listener outlives the drain: a scrape still sees it to the end.
+	defer stopOps(opsWriteTimeout)
 	return drain(srv, errc, timeouts.shutdownGrace(), logger)
 }
 
@@ -379,6 +433,15 @@ func openShared(cfg config, logger *slog.Logger) (*redisstore.Store, error) {
 	return shared, nil
 }
 
+// playgroundHandler is GraphiQL, or nil (404 at "/") when GRAPHQL_PLAYGROUND
+// is false, as in production.
+func playgroundHandler(enabled bool) http.Handler {
+	if !enabled {
+		return nil
+	}
+	return playground.Handler("Waldur customer quotas", "/query")
+}
+
 // drain stops accepting connections and waits up to grace for the requests in
 // flight to be answered: a SIGTERM must not cut off an answer.
 func drain(srv *http.Server, served <-chan error, grace time.Duration, logger *slog.Logger) error {
@@ -393,6 +456,18 @@ func drain(srv *http.Server, served <-chan error, grace time.Duration, logger *s
 		return err
 	}
 	return nil
+}
+
+// tracingFlushTimeout bounds sending the last spans at exit: a collector that
+// is down must not hold the process up.
+const tracingFlushTimeout = 5 * time.Second
+
+func shutdownTracing(traces *tracing.Provider, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+	defer cancel()
+	if err := traces.Shutdown(ctx); err != nil {
+		logger.Warn("spans not sent at exit", slog.String("error", err.Error()))
+	}
 }
 
 // startDemoWaldur serves the fake Waldur on a loopback port of its own, so the

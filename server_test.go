@@ -46,8 +46,10 @@ func TestParseConfigDefaults(t *testing.T) {
 		limits:          httpapi.DefaultLimits(),
 		breaker:         defaultBreaker,
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
+		metricsListen:   defaultMetricsListen,
 
 		maxConcurrency: 64, maxConcurrencyPerRequest: 8,
+		playground: true,
 	}
 	if cfg != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", cfg, want)
@@ -98,8 +100,10 @@ func TestParseConfigFromEnv(t *testing.T) {
 		limits:          httpapi.Limits{MaxDepth: 5, MaxComplexity: 500, MaxAliases: 7, MaxFields: 150, MaxTokens: 300, MaxBodyBytes: 4096},
 		breaker:         defaultBreaker,
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
+		metricsListen:   defaultMetricsListen,
 
 		maxConcurrency: 16, maxConcurrencyPerRequest: 4,
+		playground: true,
 	}
 	if cfg != want {
 		t.Errorf("from env\n got %+v\nwant %+v", cfg, want)
@@ -161,8 +165,10 @@ func TestParseConfigFlagsOverrideEnv(t *testing.T) {
 		limits:          httpapi.Limits{MaxDepth: 6, MaxComplexity: 600, MaxAliases: 8, MaxFields: 250, MaxTokens: 400, MaxBodyBytes: 8192},
 		breaker:         defaultBreaker,
 		cacheMaxBytes:   upstream.DefaultCacheMaxBytes,
+		metricsListen:   defaultMetricsListen,
 
 		maxConcurrency: 32, maxConcurrencyPerRequest: 2,
+		playground: true,
 	}
 	if cfg != want {
 		t.Errorf("flags over env\n got %+v\nwant %+v", cfg, want)
@@ -346,7 +352,7 @@ type runningGateway struct {
 func startGateway(t *testing.T, bin string, env ...string) *runningGateway {
 	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = append([]string{"LISTEN_ADDR=127.0.0.1:0"}, env...)
+	cmd.Env = append([]string{"LISTEN_ADDR=127.0.0.1:0", "METRICS_LISTEN_ADDR=127.0.0.1:0"}, env...)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -500,6 +506,11 @@ func slowWaldur(t *testing.T, delay time.Duration) (url string, arrived <-chan s
 	first := make(chan struct{})
 	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			// The readiness probe (anonymous) is no caller's call.
+			fake.ServeHTTP(w, r)
+			return
+		}
 		once.Do(func() { close(first) })
 		select {
 		case <-time.After(delay):

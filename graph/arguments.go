@@ -18,7 +18,10 @@ type quotaQuery struct {
 	cursorScope paging.Query
 	quotaName   string
 	ordering    upstream.Ordering
-	args        paging.Args
+	// args holds the cursors as positions; the anchors, when the cursors are
+	// version 2, say which rows they point at (see anchors.go).
+	args                      paging.Args
+	afterAnchor, beforeAnchor *paging.Anchor
 }
 
 func parseArguments(ctx context.Context, quotaName string, orderBy *model.CustomerQuotaOrderField, first *int, after *string, last *int, before *string) (quotaQuery, error) {
@@ -42,27 +45,27 @@ func parseArguments(ctx context.Context, quotaName string, orderBy *model.Custom
 		return quotaQuery{}, inputError(ctx, err.Error())
 	}
 	var err error
-	if q.args.After, err = decodeCursor(q.cursorScope, "after", after); err != nil {
+	if q.args.After, q.afterAnchor, err = decodeCursor(q.cursorScope, "after", after); err != nil {
 		return quotaQuery{}, inputError(ctx, err.Error())
 	}
-	if q.args.Before, err = decodeCursor(q.cursorScope, "before", before); err != nil {
+	if q.args.Before, q.beforeAnchor, err = decodeCursor(q.cursorScope, "before", before); err != nil {
 		return quotaQuery{}, inputError(ctx, err.Error())
 	}
 	return q, nil
 }
 
-func decodeCursor(scope paging.Query, name string, s *string) (*paging.Cursor, error) {
+func decodeCursor(scope paging.Query, name string, s *string) (*paging.Cursor, *paging.Anchor, error) {
 	if s == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	c, err := paging.DecodeCursor(scope, *s)
+	c, a, err := paging.DecodeAnchoredCursor(scope, *s)
 	switch {
 	case errors.Is(err, paging.ErrForeignCursor):
-		return nil, fmt.Errorf("%s: the cursor belongs to another quotaName or orderBy; start again without %s", name, name)
+		return nil, nil, fmt.Errorf("%s: the cursor belongs to another quotaName or orderBy; start again without %s", name, name)
 	case err != nil:
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &c, nil
+	return &c, a, nil
 }
 
 // validateQuotaName accepts the shape of Waldur's quota names. Waldur itself

@@ -32,6 +32,9 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 	if need.none() {
 		return &model.CustomerQuotaConnection{Edges: []*model.CustomerQuotaEdge{}, Nodes: []*model.CustomerQuota{}, PageInfo: &model.PageInfo{}}, nil
 	}
+	if !need.rows {
+		q = q.positionsOnly()
+	}
 	total, fresh, err := r.total(ctx, q, need)
 	if err != nil {
 		return nil, upstreamError(ctx, err)
@@ -41,7 +44,7 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 		// total is fresh here: step 1 counts whenever a hint says "empty".
 		return q.build(w, nil, total, need), nil
 	}
-	f, err := r.fetch(ctx, q, plan(w, total, fresh))
+	f, err := r.fetch(ctx, q, q.plan(w, total, fresh))
 	switch {
 	case upstream.KindOf(err) == upstream.PageNotFound:
 		// A page past the end: the list shrank by an unknown number of rows.
@@ -49,12 +52,17 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 	case err != nil:
 		return nil, upstreamError(ctx, err)
 	}
-	fw := paging.Resolve(q.args, f.total)
+	placed := q.place(f)
+	fw := paging.Resolve(placed.args, f.total)
 	if !f.covers(fw) {
-		// The list changed size, and the window it makes now lies beyond the pages.
-		return r.replan(ctx, q, need, f.total, true)
+		tw, ok := f.trim(fw)
+		if !q.anchored() || !ok {
+			// The list changed size, and the window it makes now lies beyond the pages.
+			return r.replan(ctx, placed, need, f.total, true)
+		}
+		fw = tw
 	}
-	return q.build(fw, f.slice(fw), f.total, need), nil
+	return placed.build(fw, f.slice(fw), f.total, need), nil
 }
 
 // replan is step 4: plan and fetch once more, against total when known, else
@@ -73,16 +81,21 @@ func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, to
 	if w.Len() == 0 {
 		return q.build(w, nil, total, need), nil
 	}
-	f, err := r.fetch(ctx, q, plan(w, total, true))
+	f, err := r.fetch(ctx, q, q.plan(w, total, true))
 	if err != nil {
 		return nil, upstreamError(ctx, err)
 	}
-	fw := paging.Resolve(q.args, f.total)
+	placed := q.place(f)
+	fw := paging.Resolve(placed.args, f.total)
 	if !f.covers(fw) {
-		// The list keeps changing under us: answer the window we fetched.
-		fw = w
+		// The list keeps changing under us: answer what we fetched.
+		if tw, ok := f.trim(fw); ok {
+			fw = tw
+		} else {
+			fw = w
+		}
 	}
-	return q.build(fw, f.slice(fw), f.total, need), nil
+	return placed.build(fw, f.slice(fw), f.total, need), nil
 }
 
 // total is step 1: the total to plan with, and whether Waldur has just said
@@ -109,13 +122,17 @@ func (r *queryResolver) total(ctx context.Context, q quotaQuery, need needs) (to
 	return hint, false, nil
 }
 
-// plan is step 2: the requests for window w of a list of total rows.
-func plan(w paging.Window, total int, fresh bool) []paging.Request {
+// plan is step 2: the requests for window w of a list of total rows, and
+// around the rows the cursors point at.
+func (q quotaQuery) plan(w paging.Window, total int, fresh bool) []paging.Request {
 	if !fresh {
 		// A hint may be stale: were the list longer by now, a page planned as
 		// the short last page would come back full, many times the rows
 		// wanted. Only a fresh total may plan such a page.
 		total = max(total, unknownTotal)
+	}
+	if q.anchored() {
+		return paging.PlanAround(w, q.probes(), total)
 	}
 	return paging.Plan(w, total)
 }
@@ -197,6 +214,10 @@ func (q quotaQuery) build(w paging.Window, rows []upstream.Row, total int, need 
 	}
 	nodes := make([]model.CustomerQuota, n)
 	edges := make([]model.CustomerQuotaEdge, n)
+	var ids []paging.RowID
+	if need.rows {
+		ids = q.rowIDs(rows[:n])
+	}
 	for i := range n {
 		if need.rows {
 			nodes[i] = model.CustomerQuota{
@@ -205,10 +226,7 @@ func (q quotaQuery) build(w paging.Window, rows []upstream.Row, total int, need 
 				Value:                rows[i].Value,
 			}
 		}
-		edges[i] = model.CustomerQuotaEdge{
-			Cursor: paging.EncodeCursor(q.cursorScope, paging.Cursor{Offset: w.Start + i, Total: total}),
-			Node:   &nodes[i],
-		}
+		edges[i] = model.CustomerQuotaEdge{Cursor: q.cursor(w.Start+i, total, ids, i), Node: &nodes[i]}
 		conn.Edges[i], conn.Nodes[i] = &edges[i], &nodes[i]
 	}
 	if n > 0 {
@@ -216,4 +234,14 @@ func (q quotaQuery) build(w paging.Window, rows []upstream.Row, total int, need 
 		conn.PageInfo.EndCursor = &edges[n-1].Cursor
 	}
 	return conn
+}
+
+// cursor is the cursor of the row at offset in a list of total rows: one that
+// points at the row, ids[i], when the rows are at hand, else a position.
+func (q quotaQuery) cursor(offset, total int, ids []paging.RowID, i int) string {
+	c := paging.Cursor{Offset: offset, Total: total}
+	if ids == nil {
+		return paging.EncodeCursor(q.cursorScope, c)
+	}
+	return paging.EncodeAnchoredCursor(q.cursorScope, c, paging.AnchorOf(ids, i))
 }

@@ -287,7 +287,7 @@ func errorCases(t *testing.T) []errCase {
 		{name: "502 HTML body", auth: staff, vars: vars5(), fault: answer(502, map[string]string{"Content-Type": "text/html"}, htmlBody),
 			code: "UPSTREAM_UNAVAILABLE", upstreamStatus: 502, method: "GET", calls: 1, check: noRetryAfter},
 		{name: "503", auth: staff, vars: vars5(), fault: answer(503, map[string]string{"Retry-After": "7"}, "Service Unavailable"),
-			code: "UPSTREAM_UNAVAILABLE", upstreamStatus: 503, method: "GET", calls: 1, check: noRetryAfter, forbidden: []string{"Service Unavailable"}},
+			code: "UPSTREAM_UNAVAILABLE", upstreamStatus: 503, method: "GET", calls: 1, check: retryAfterIs(7), forbidden: []string{"Service Unavailable"}},
 		{name: "504", auth: staff, vars: vars5(), fault: answer(504, nil, htmlBody),
 			code: "UPSTREAM_UNAVAILABLE", upstreamStatus: 504, method: "GET", calls: 1},
 		{name: "HEAD 503", auth: staff, query: totalQuery, vars: withVars(), fault: answer(503, nil, ""),
@@ -509,7 +509,8 @@ func runErrCase(t *testing.T, c errCase) caseRun {
 			t.Errorf("unexpected extension %q = %v", k, e.Extensions[k])
 		}
 	}
-	if _, ok := e.Extensions["retryAfter"]; ok && c.code != "RATE_LIMITED" {
+	// A wait is told for a 429, and for a 5xx that asked for one.
+	if _, ok := e.Extensions["retryAfter"]; ok && c.code != "RATE_LIMITED" && c.code != "UPSTREAM_UNAVAILABLE" {
 		t.Errorf("retryAfter on a %s error", c.code)
 	}
 	st, hasStatus := e.Extensions["upstreamStatus"]

@@ -2,14 +2,16 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/apollofederatedtracingv1"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/waldur-quotas/gateway/graph"
 	"github.com/waldur-quotas/gateway/trusted"
@@ -63,12 +65,24 @@ type Config struct {
 	// PersistedDocumentsOnly refuses every document not in
 	// PersistedDocuments (introspection aside while Introspection is on).
 	PersistedDocumentsOnly bool
+	// TracerProvider makes the spans of requests and GraphQL operations (see
+	// tracing.go); nil makes none, but the caller's trace context is still
+	// honoured and passed on.
+	TracerProvider trace.TracerProvider
+	// Metrics is told of every GraphQL request; nil: none is.
+	Metrics RequestObserver
+	// Readiness answers /readyz; nil leaves /readyz a 404.
+	Readiness *Readiness
 }
 
 // New returns the gateway's whole HTTP handler.
 func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = WithRequestContext(cfg.Logger)
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = noop.NewTracerProvider()
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.APQCacheSize <= 0 {
@@ -78,17 +92,16 @@ func New(cfg Config) http.Handler {
 		cfg.PersistedDocuments = &trusted.List{} // fail closed: nothing is trusted
 	}
 	mux := http.NewServeMux()
-	mux.Handle(queryPath, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(
-		withResponseCache(cfg.Waldur, cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg))))))
-	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": cfg.Version})
-	})
+	mux.Handle(queryPath, observeGraphQL(cfg.Metrics, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(
+		withResponseCache(cfg.Waldur, cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg)))))))
+	handleHealth(mux, cfg.Version, cfg.Readiness)
 	if cfg.Playground != nil {
 		mux.Handle("/{$}", cfg.Playground)
 		mux.Handle("/playground/", cfg.Playground)
 	}
-	return logRequests(cfg.Logger, mux)
+	// The request's span first, then its ID, so that the request's log line
+	// (and every other) carries both.
+	return withTracing(cfg.TracerProvider, withRequestID(logRequests(cfg.Logger, mux)))
 }
 
 func newGraphQLServer(cfg Config) *handler.Server {
@@ -126,6 +139,12 @@ func newGraphQLServer(cfg Config) *handler.Server {
 		// A plain error: the presenter logs it and shows "internal server error".
 		return fmt.Errorf("panic: %v", err)
 	})
+	// Before the operation's memo and share of upstream calls: the calls made
+	// for the operation are children of its span. Apollo's federated trace
+	// (ftv1) is added to the answer only when a router asks for it with
+	// apollo-federation-include-trace: ftv1; error messages in it are masked.
+	srv.Use(newOperationTracing(cfg.TracerProvider))
+	srv.Use(&apollofederatedtracingv1.Tracer{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if s := statsFrom(ctx); s != nil {
 			// The operation's own name when the request did not repeat it.
@@ -135,6 +154,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 				name = opCtx.Operation.Name
 			}
 			s.setOperation(name)
+			s.setAPQ(apqUse(ctx))
 		}
 		// One memo per operation: aliases asking for the same page share a
 		// call; and one share of the calls to Waldur, so that one operation

@@ -16,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/waldur-quotas/gateway/httpapi"
 	"github.com/waldur-quotas/gateway/redisstore"
+	"github.com/waldur-quotas/gateway/tracing"
 	"github.com/waldur-quotas/gateway/upstream"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
@@ -535,4 +538,32 @@ func (h *harness) serve(req *http.Request) gqlResponse {
 // replicas that share it share a CACHE_KEY_SECRET too, withClientOptions).
 func withRedis(url string) harnessOption {
 	return func(c *harnessConfig) { c.redisURL = url }
+}
+
+// withTracing traces the gateway and its upstream client with tp, wired as
+// server.go wires them.
+func withTracing(tp trace.TracerProvider) harnessOption {
+	return func(c *harnessConfig) {
+		c.clientOptions = append(c.clientOptions, tracing.UpstreamOptions(tp)...)
+		c.gateway = append(c.gateway, func(cfg *httpapi.Config) { cfg.TracerProvider = tp })
+	}
+}
+
+// headersSeen records the headers of every request that reaches the fake
+// Waldur, in order, then answers through fault (nil: the fake answers). It
+// takes setFault's place.
+func (h *harness) headersSeen(fault func(http.ResponseWriter, *http.Request) bool) func() []http.Header {
+	var mu sync.Mutex
+	var seen []http.Header
+	h.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		seen = append(seen, r.Header.Clone())
+		mu.Unlock()
+		return fault != nil && fault(w, r)
+	})
+	return func() []http.Header {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]http.Header(nil), seen...)
+	}
 }

@@ -83,6 +83,9 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 // and say nothing), INFO otherwise.
 func requestLevel(r *http.Request, status int, sum requestSummary) slog.Level {
 	switch {
+	case r.URL.Path == readyzPath && status != http.StatusInternalServerError:
+		// Unready or not: the readiness probe logs each change itself.
+		return slog.LevelDebug
 	case status == http.StatusInternalServerError || slices.Contains(sum.errorCodes, graph.CodeInternal):
 		return slog.LevelError
 	case status > http.StatusInternalServerError:

@@ -25,6 +25,9 @@ type requestSummary struct {
 	coalescedCalls int
 	errorCodes     []string
 	failures       upstreamFailures
+	// apq is how the operation used automatic persisted queries (APQHit,
+	// APQStored), "" when it did not.
+	apq string
 	// responseCached: the whole answer came from the response cache
 	// (responsecache.go), which kept the operation's name with it.
 	responseCached bool
@@ -87,7 +90,7 @@ func ObserveUpstream(ctx context.Context, c upstream.Call) {
 // UpstreamObserver is ObserveUpstream, and logs a failed call that no request
 // line can report (one made outside any request), rate-limited.
 func UpstreamObserver(logger *slog.Logger) func(context.Context, upstream.Call) {
-	events := rateLimited(logger)
+	events := rateLimited(WithRequestContext(logger))
 	return func(ctx context.Context, c upstream.Call) {
 		if statsFrom(ctx) != nil {
 			ObserveUpstream(ctx, c)
@@ -126,6 +129,12 @@ func causeOf(err error) string {
 func (s *requestStats) setOperation(name string) {
 	s.mu.Lock()
 	s.sum.operation = name
+	s.mu.Unlock()
+}
+
+func (s *requestStats) setAPQ(use string) {
+	s.mu.Lock()
+	s.sum.apq = use
 	s.mu.Unlock()
 }
 

@@ -58,7 +58,8 @@ const (
 // accepted spelling and an accepted cursor always re-encodes to itself.
 var cursorEncoding = base64.RawURLEncoding.Strict()
 
-var maxEncodedLen = cursorEncoding.EncodedLen(maxPayloadLen)
+// maxEncodedLen is the longest cursor of any version.
+var maxEncodedLen = cursorEncoding.EncodedLen(max(maxPayloadLen, maxPayloadV2))
 
 // queryChecksum is FNV-1a over quotaName, a NUL, and orderBy. It is not a MAC:
 // it only catches a cursor being replayed against another query by mistake. A
@@ -109,30 +110,47 @@ func EncodeCursor(q Query, c Cursor) string {
 	return string(out[:n])
 }
 
-// DecodeCursor parses a cursor that EncodeCursor issued for q. Errors wrap
-// ErrMalformedCursor when s is not such a cursor at all, and ErrForeignCursor
-// when it is one but was issued for another Query. The messages never quote s,
-// which is client input of any length.
+// DecodeCursor parses a cursor that EncodeCursor or EncodeAnchoredCursor
+// issued for q, as a position: see DecodeAnchoredCursor.
 func DecodeCursor(q Query, s string) (Cursor, error) {
+	c, _, err := DecodeAnchoredCursor(q, s)
+	return c, err
+}
+
+// DecodeAnchoredCursor parses a cursor that EncodeCursor or
+// EncodeAnchoredCursor issued for q; the anchor is nil for a version-1
+// cursor, which is a position only. Errors wrap ErrMalformedCursor when s is
+// not such a cursor at all, and ErrForeignCursor when it is one but was issued
+// for another Query. The messages never quote s, which is client input of any
+// length.
+func DecodeAnchoredCursor(q Query, s string) (Cursor, *Anchor, error) {
 	// Checking the length first bounds the work and keeps the buffers on the
 	// stack, whatever the client sends.
 	if len(s) == 0 {
-		return Cursor{}, malformed("it is empty")
+		return Cursor{}, nil, malformed("it is empty")
 	}
 	if len(s) > maxEncodedLen {
-		return Cursor{}, malformed("it is too long")
+		return Cursor{}, nil, malformed("it is too long")
 	}
-	var src [64]byte
+	var src [128]byte
 	copy(src[:], s)
-	var payload [64]byte
+	var payload [128]byte
 	n, err := cursorEncoding.Decode(payload[:], src[:len(s)])
 	// The decoder skips '\r' and '\n'; insisting on the exact encoded length
 	// rejects them, so that only the canonical spelling is accepted.
 	if err != nil || cursorEncoding.EncodedLen(n) != len(s) {
-		return Cursor{}, malformed("it is not base64url")
+		return Cursor{}, nil, malformed("it is not base64url")
 	}
 	p := payload[:n]
+	if len(p) > 0 && p[0] == versionTwo {
+		return decodeAnchored(q, p)
+	}
+	c, err := decodePosition(q, p)
+	return c, nil, err
+}
 
+// decodePosition parses a version-1 payload.
+func decodePosition(q Query, p []byte) (Cursor, error) {
 	if len(p) < len(cursorVersion) || string(p[:len(cursorVersion)]) != cursorVersion {
 		return Cursor{}, malformed("unknown version")
 	}

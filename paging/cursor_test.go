@@ -131,9 +131,10 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Add("os_cpu_count", "VALUE", enc("v1:03:50:00000000"))
 	f.Add("os_cpu_count", "VALUE", "")
 	f.Add("os_cpu_count", "VALUE", "djE6MzU6NTA6\n")
+	f.Add("os_cpu_count", "VALUE", EncodeAnchoredCursor(qValue, Cursor{3, 50}, Anchor{Key: NameKey("x"), HasPrev: true}))
 	f.Fuzz(func(t *testing.T, quota, order, s string) {
 		q := Query{QuotaName: quota, OrderBy: order}
-		c, err := DecodeCursor(q, s)
+		c, a, err := DecodeAnchoredCursor(q, s)
 		if err != nil {
 			if !errors.Is(err, ErrMalformedCursor) && !errors.Is(err, ErrForeignCursor) {
 				t.Fatalf("DecodeCursor(%q) error %v wraps neither sentinel", s, err)
@@ -143,7 +144,11 @@ func FuzzDecodeCursor(f *testing.F) {
 		if c.Offset < 0 || c.Offset >= c.Total || c.Total > maxCursorNumber {
 			t.Fatalf("DecodeCursor(%q) accepted out-of-range %+v", s, c)
 		}
-		if again := EncodeCursor(q, c); again != s {
+		again := EncodeCursor(q, c)
+		if a != nil {
+			again = EncodeAnchoredCursor(q, c, *a)
+		}
+		if again != s {
 			t.Fatalf("DecodeCursor(%q) = %+v, which re-encodes to %q", s, c, again)
 		}
 	})

@@ -31,6 +31,20 @@ func Plan(w Window, total int) []Request {
 		panic(fmt.Sprintf("paging: Plan(%+v, total %d): need 0 <= Start < End <= total and Len <= %d",
 			w, total, MaxPageSize))
 	}
+	reqs, ok := planWithin(w, total, 2*n, 2)
+	if !ok {
+		panic(fmt.Sprintf("paging: Plan(%+v, total %d): no plan found", w, total)) // unreachable, see planWithin
+	}
+	return reqs
+}
+
+// planWithin is Plan for a window w that may be wider than the rows the
+// caller returns: it finds the plan of at most maxReqs requests, fetching at
+// most budget rows, with the fewest requests and then the fewest rows, or
+// reports that none exists. With budget 2×w.Len() and maxReqs 2 one always
+// exists.
+func planWithin(w Window, total, budget, maxReqs int) ([]Request, bool) {
+	n := w.Len()
 	s, e := w.Start, w.End
 
 	// Every plan fetches at least n rows, so a plan fetching exactly n rows is
@@ -40,10 +54,10 @@ func Plan(w Window, total int) []Request {
 	// fetch bound of 2n it has p <= 2n for one request (p <= n each for two).
 	// Larger pages only qualify as the short last page, which still fetches
 	// at least total-s rows; when that alone exceeds 2n they cannot qualify.
-	nearEnd := total-s <= 2*n
+	nearEnd := total-s <= budget
 
 	// One request: page size p >= n whose page holds both s and e-1.
-	maxP := min(2*n, MaxPageSize)
+	maxP := min(budget, MaxPageSize)
 	if nearEnd {
 		maxP = MaxPageSize
 	}
@@ -54,7 +68,7 @@ func Plan(w Window, total int) []Request {
 			continue
 		}
 		rows := min((k+1)*p, total) - k*p
-		if rows <= 2*n && (bestP == 0 || rows < bestRows) {
+		if rows <= budget && (bestP == 0 || rows < bestRows) {
 			bestP, bestRows = p, rows
 			if rows == n {
 				break
@@ -62,13 +76,16 @@ func Plan(w Window, total int) []Request {
 		}
 	}
 	if bestP != 0 {
-		return []Request{{Page: s/bestP + 1, PageSize: bestP}}
+		return []Request{{Page: s/bestP + 1, PageSize: bestP}}, true
+	}
+	if maxReqs < 2 {
+		return nil, false
 	}
 
 	// Two requests: pages k and k+1 of size p, with k the page holding s.
 	// p = n always works here: no single page of size n held the window, so
 	// it spans pages k and k+1 and page k+1 is not past the end.
-	maxP = min(n, MaxPageSize)
+	maxP = min(budget/2, MaxPageSize)
 	if nearEnd {
 		maxP = MaxPageSize
 	}
@@ -82,7 +99,7 @@ func Plan(w Window, total int) []Request {
 			continue
 		}
 		rows := min((k+2)*p, total) - k*p
-		if rows <= 2*n && (bestP == 0 || rows < bestRows) {
+		if rows <= budget && (bestP == 0 || rows < bestRows) {
 			bestP, bestRows = p, rows
 			if rows == n {
 				break
@@ -90,10 +107,10 @@ func Plan(w Window, total int) []Request {
 		}
 	}
 	if bestP == 0 {
-		panic(fmt.Sprintf("paging: Plan(%+v, total %d): no plan found", w, total)) // unreachable, see above
+		return nil, false
 	}
 	k := s / bestP
-	return []Request{{Page: k + 1, PageSize: bestP}, {Page: k + 2, PageSize: bestP}}
+	return []Request{{Page: k + 1, PageSize: bestP}, {Page: k + 2, PageSize: bestP}}, true
 }
 
 // Slice maps the rows returned by reqs (pages[i] being what upstream returned
@@ -130,4 +147,55 @@ func Slice[T any](w Window, reqs []Request, pages [][]T) []T {
 		next = base + to
 	}
 	return out
+}
+
+// A Probe is where a cursor expects its row. An after cursor's window follows
+// its row, so a row that moved down is found in the window itself; what must
+// be fetched besides is the row, its predecessor, and a margin above them for
+// a row that moved up. A before cursor is the mirror image.
+type Probe struct {
+	Offset int
+	Before bool // a before cursor: the margin goes below the row
+}
+
+// anchorTries are the margins PlanAround tries, widest first, with one
+// request and then with two: a row that moved by at most that many places is
+// found where it is, with its neighbour, whose place decides where the row
+// stood among rows of the same key when it has gone.
+var anchorTries = []struct {
+	requests int
+	margins  []int
+}{{1, []int{4, 3, 2, 1}}, {2, []int{4, 3, 2, 1}}, {1, []int{0}}, {2, []int{0}}}
+
+// PlanAround plans window w (the w.Len() rows the caller will return) widened
+// to also fetch the rows around each probe. It keeps Plan's bounds: at most
+// two requests and 2×w.Len() rows. It prefers one request with the widest
+// margin that fits, then two requests, and, when no widening fits at all (a
+// probe far from w), plans w alone: the caller then takes the cursor as a
+// position.
+func PlanAround(w Window, probes []Probe, total int) []Request {
+	if w.Start == w.End {
+		return nil
+	}
+	budget := 2 * w.Len()
+	for _, try := range anchorTries {
+		for _, m := range try.margins {
+			t := w
+			for _, p := range probes {
+				if p.Before {
+					t.Start, t.End = min(t.Start, p.Offset), max(t.End, p.Offset+m+2)
+				} else {
+					t.Start, t.End = min(t.Start, p.Offset-m-1), max(t.End, p.Offset+1)
+				}
+			}
+			t.Start, t.End = max(t.Start, 0), min(t.End, total)
+			if t.Len() > MaxPageSize {
+				continue
+			}
+			if reqs, ok := planWithin(t, total, budget, try.requests); ok {
+				return reqs
+			}
+		}
+	}
+	return Plan(w, total)
 }

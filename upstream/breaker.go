@@ -112,9 +112,15 @@ func (b *breaker) layer() Layer {
 	}
 	return func(next Caller) Caller {
 		return CallerFunc(func(ctx context.Context, req Request) (Page, error) {
+			probing := b.cb.State() == gobreaker.StateHalfOpen
 			page, err := b.cb.Execute(func() (Page, error) { return next.Call(ctx, req) })
 			if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-				return Page{}, b.refusal(time.Now())
+				refusal := b.refusal(time.Now())
+				traceCircuit(ctx, "circuit open", refusal.RetryAfter)
+				return Page{}, refusal
+			}
+			if probing {
+				traceCircuit(ctx, "circuit probe", 0)
 			}
 			return page, err
 		})

@@ -71,7 +71,9 @@ func (c *Client) cacheLayer() Layer {
 		return CallerFunc(func(ctx context.Context, req Request) (Page, error) {
 			key := cacheKey(c.callerDigest(ctx), req)
 			if !cacheBypassed(ctx) {
-				if page, ok := store.Get(ctx, key); ok {
+				page, ok := store.Get(ctx, key)
+				c.observeCache(ctx, ok)
+				if ok {
 					noteCachedAnswer(ctx, fetchedAt(store, ctx, key, ttl))
 					return page, nil
 				}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
@@ -64,12 +65,17 @@ type Client struct {
 	userAgent            string
 	defaultAuthorization string
 	transport            http.RoundTripper
-	transportWrappers    []func(http.RoundTripper) http.RoundTripper
-	observers            []func(context.Context, Call)
-	keySecret            []byte   // see callerdigest.go
-	defaultDigest        string   // the digest of defaultAuthorization
-	breaker              *breaker // nil: none (see breaker.go)
-	circuitObservers     []func(from, to string)
+	// baseTransport is transport before any wrapper: the readiness probe's
+	// road (see probe.go), which no trace or caller header is for.
+	baseTransport     http.RoundTripper
+	transportWrappers []func(http.RoundTripper) http.RoundTripper
+	observers         []func(context.Context, Call)
+	keySecret         []byte   // see callerdigest.go
+	defaultDigest     string   // the digest of defaultAuthorization
+	breaker           *breaker // nil: none (see breaker.go)
+	circuitObservers  []func(from, to string)
+	cacheObservers    []func(ctx context.Context, hit bool) // see cacheobserver.go
+	tracer            trace.Tracer                          // nil: calls are not traced (see tracing.go)
 
 	// The cache layer's store, nil when it is off, and how long it keeps an
 	// answer (see cache.go).
@@ -118,6 +124,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.cache != nil && c.sharedCache != nil {
 		c.cache = sharedPages{store: c.sharedCache}
 	}
+	c.baseTransport = c.transport
 	for _, wrap := range c.transportWrappers {
 		c.transport = wrap(c.transport)
 	}
@@ -138,24 +145,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 
 // Endpoint is the absolute URL the client requests (it holds no credentials).
 func (c *Client) Endpoint() string { return c.endpoint }
-
-func endpointURL(baseURL string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(baseURL))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", errors.New("waldur API URL must be an absolute http(s) URL such as https://waldur.example.com")
-	}
-	if u.User != nil {
-		// Refuse rather than risk printing them: Waldur's credentials belong in the
-		// Authorization header, which is the caller's or WALDUR_API_TOKEN.
-		return "", errors.New("waldur API URL must not contain credentials; use WALDUR_API_TOKEN")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", errors.New("waldur API URL must not have a query or fragment")
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + Path
-	u.RawPath = ""
-	return u.String(), nil
-}
 
 func defaultTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -255,6 +244,9 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 	if auth != "" {
 		r.SetHeader("Authorization", auth)
 	}
+	if id := RequestID(ctx); id != "" {
+		r.SetHeader(RequestIDHeader, id)
+	}
 	if page > 0 {
 		r.SetQueryParam("page", strconv.Itoa(page)).
 			SetQueryParam("page_size", strconv.Itoa(pageSize))
@@ -269,7 +261,7 @@ func (c *Client) do(ctx context.Context, method, quotaName string, ordering Orde
 	if err == nil {
 		err = read(resp)
 	}
-	call := Call{Method: method, Page: page, PageSize: pageSize, Attempt: attemptOf(ctx), Status: status, Duration: time.Since(start), Err: err}
+	call := Call{Method: method, QuotaName: quotaName, Page: page, PageSize: pageSize, Attempt: attemptOf(ctx), Status: status, Duration: time.Since(start), Err: err}
 	for _, observe := range c.observers {
 		observe(ctx, call)
 	}

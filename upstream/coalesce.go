@@ -205,7 +205,7 @@ func (co *coalescer) leave(key flightKey, f *flight) {
 // one's call: its request used Waldur without adding to its load. The HTTP
 // attempt itself was observed once, with the first caller's context.
 func (co *coalescer) observeShared(ctx context.Context, req Request, start time.Time, err error) {
-	call := Call{Method: req.Method, Page: req.Page, PageSize: req.PageSize, Status: http.StatusOK,
+	call := Call{Method: req.Method, QuotaName: req.QuotaName, Page: req.Page, PageSize: req.PageSize, Status: http.StatusOK,
 		Duration: time.Since(start), Err: err, Coalesced: true}
 	if err != nil {
 		call.Status = 0

@@ -57,9 +57,12 @@ func WithTransport(rt http.RoundTripper) Option {
 // Call describes one finished upstream request, for logs and metrics. It holds
 // no credential.
 type Call struct {
-	Method   string
-	Page     int // 0 for HEAD
-	PageSize int // 0 for HEAD
+	Method string
+	// QuotaName is the quota_name asked for: the caller's choice, not
+	// necessarily a name Waldur knows.
+	QuotaName string
+	Page      int // 0 for HEAD
+	PageSize  int // 0 for HEAD
 	// Attempt is 1 for a call's first try, 2 and up for its retries (see
 	// WithRetries): an attempt past the first follows a failure that was
 	// retried.

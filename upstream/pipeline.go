@@ -39,6 +39,7 @@ type Layer func(next Caller) Caller
 func (c *Client) pipeline() Caller {
 	layers := []Layer{
 		// Outermost first.
+		c.tracingLayer(), // a span per call, on which the layers below note what they decide
 		c.coalescing(),
 		c.cacheLayer(), // below coalescing, above the breaker: a cached answer needs no Waldur
 		c.breaker.layer(),

@@ -97,6 +97,7 @@ func (c *Client) retry(ctx context.Context, req Request, next Caller) (Page, err
 		backoff.WithBackOff(waits),
 		backoff.WithMaxTries(uint(c.retries)+1),
 		backoff.WithMaxElapsedTime(waitsWithin),
+		backoff.WithNotify(func(err error, wait time.Duration) { traceRetry(ctx, attempt+1, err, wait) }),
 	)
 }
 

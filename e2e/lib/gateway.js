@@ -15,7 +15,7 @@ export function gatewayBin() {
 // Variables the gateway reads. They are cleared from the inherited environment so
 // that a developer's shell (say, a WALDUR_API_URL) cannot change what a test sees;
 // each test passes what it means explicitly.
-const GATEWAY_VARS = /^(LISTEN_ADDR|WALDUR_API_URL|WALDUR_API_TOKEN|UPSTREAM_TIMEOUT|CORS_ALLOWED_ORIGINS|GRAPHQL_[A-Z_]+|PERSISTED_DOCUMENTS_[A-Z_]+)$/;
+const GATEWAY_VARS = /^(LISTEN_ADDR|METRICS_LISTEN_ADDR|DEMO_CUSTOMERS|WALDUR_API_URL|WALDUR_API_TOKEN|UPSTREAM_TIMEOUT|CORS_ALLOWED_ORIGINS|GRAPHQL_[A-Z_]+|PERSISTED_DOCUMENTS_[A-Z_]+)$/;
 
 const STARTUP_TIMEOUT_MS = 15_000;
 const KILL_AFTER_MS = 5_000;
@@ -36,7 +36,8 @@ export async function startGateway({ env = {}, args = [] } = {}) {
   for (const [k, v] of Object.entries(process.env)) {
     if (!GATEWAY_VARS.test(k)) childEnv[k] = v;
   }
-  Object.assign(childEnv, { LISTEN_ADDR: '127.0.0.1:0' }, env);
+  // Both listeners on ephemeral loopback ports: tests run gateways side by side.
+  Object.assign(childEnv, { LISTEN_ADDR: '127.0.0.1:0', METRICS_LISTEN_ADDR: '127.0.0.1:0' }, env);
 
   const child = spawn(bin, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs = []; // parsed JSON log lines

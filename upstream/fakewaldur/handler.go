@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/waldur-quotas/gateway/upstream/waldurapi"
 )
@@ -33,16 +34,51 @@ func WithShuffledTies(seed int64) Option {
 }
 
 // Handler serves GET /api/customer-quotas/ over a snapshot of a Dataset. It is safe
-// for concurrent use.
+// for concurrent use. Change replaces the snapshot, as a live Waldur's data changes
+// between requests.
 type Handler struct {
+	snap atomic.Pointer[snapshot]
+
+	changeMu sync.Mutex // serialises Change
+
+	rngMu sync.Mutex
+	rng   *rand.Rand // nil unless WithShuffledTies
+}
+
+// snapshot is one state of the data, never modified once served; its orderings
+// are computed on first use.
+type snapshot struct {
 	data  *Dataset
 	known map[string]bool // quota names some customer has; all others read as 0
 
 	mu     sync.Mutex
 	orders map[orderKey]*orderCache
+}
 
-	rngMu sync.Mutex
-	rng   *rand.Rand // nil unless WithShuffledTies
+func newSnapshot(d *Dataset) *snapshot {
+	s := &snapshot{data: d, known: make(map[string]bool), orders: make(map[orderKey]*orderCache)}
+	for _, c := range d.Customers {
+		for name := range c.Quotas {
+			s.known[name] = true
+		}
+	}
+	return s
+}
+
+// Change applies fn to a copy of the data served, then serves that copy to every
+// later request; a request under way finishes on the data it started with.
+func (h *Handler) Change(fn func(*Dataset)) {
+	h.changeMu.Lock()
+	defer h.changeMu.Unlock()
+	d := h.snap.Load().data.clone()
+	fn(d)
+	h.snap.Store(newSnapshot(d))
+}
+
+// Rows is Dataset.Rows over the data served now: the reference list tests
+// compare with.
+func (h *Handler) Rows(token, quotaName, ordering string) []Row {
+	return h.snap.Load().data.Rows(token, quotaName, ordering)
 }
 
 // orderKey names one cached ordering. Every unknown quota shares a single key (with
@@ -62,16 +98,8 @@ type orderCache struct {
 
 // New returns a Handler serving a deep copy of d; later changes to d do not affect it.
 func New(d *Dataset, opts ...Option) *Handler {
-	h := &Handler{
-		data:   d.clone(),
-		known:  make(map[string]bool),
-		orders: make(map[orderKey]*orderCache),
-	}
-	for _, c := range h.data.Customers {
-		for name := range c.Quotas {
-			h.known[name] = true
-		}
-	}
+	h := &Handler{}
+	h.snap.Store(newSnapshot(d.clone()))
 	for _, opt := range opts {
 		opt(h)
 	}
@@ -104,7 +132,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveView(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", allowMethods)
 	w.Header().Set("Vary", "Accept")
-	user, aerr := authenticate(r.Header.Get("Authorization"), h.data.Users)
+	snap := h.snap.Load()
+	user, aerr := authenticate(r.Header.Get("Authorization"), snap.data.Users)
 	if aerr != nil {
 		if aerr.status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", "Token")
@@ -114,7 +143,7 @@ func (h *Handler) serveView(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		h.list(w, r, user)
+		h.list(w, r, snap, user)
 	case http.MethodOptions:
 		writeResponse(w, r, http.StatusOK, contentTypeJSON, []byte(optionsBody))
 	default:
@@ -123,7 +152,7 @@ func (h *Handler) serveView(w http.ResponseWriter, r *http.Request) {
 }
 
 // list answers GET and HEAD, checking quota_name, then o, then the page, as Waldur does.
-func (h *Handler) list(w http.ResponseWriter, r *http.Request, user User) {
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, snap *snapshot, user User) {
 	q := r.URL.Query()
 	quota, _ := lastParam(q, "quota_name")
 	if quota == "" {
@@ -138,9 +167,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, user User) {
 	}
 	size := pageSize(q)
 
-	rows := h.visible(h.ordered(quota, byName), user)
+	rows := h.visible(snap, snap.ordered(quota, byName), user)
 	if h.rng != nil {
-		h.shuffleTies(rows, byName)
+		h.shuffleTies(snap, rows, byName)
 	}
 	pages := pageCount(len(rows), size)
 	page, ok := pageNumber(q, pages)
@@ -153,32 +182,32 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, user User) {
 
 	w.Header().Set("X-Result-Count", strconv.Itoa(len(rows)))
 	w.Header().Set("Link", linkHeader(r, page, pages))
-	body := appendRowsJSON(make([]byte, 0, 64+96*(end-start)), h.data.Customers, rows[start:end])
+	body := appendRowsJSON(make([]byte, 0, 64+96*(end-start)), snap.data.Customers, rows[start:end])
 	writeResponse(w, r, http.StatusOK, contentTypeJSON, body)
 }
 
 // ordered returns every customer in the endpoint's order for this quota, computing
 // each ordering once. The result is shared and must not be modified.
-func (h *Handler) ordered(quota string, byName bool) []entry {
-	key := orderKey{quota: quota, known: h.known[quota], byName: byName}
+func (s *snapshot) ordered(quota string, byName bool) []entry {
+	key := orderKey{quota: quota, known: s.known[quota], byName: byName}
 	if !key.known {
 		key.quota = ""
 	}
-	h.mu.Lock()
-	c := h.orders[key]
+	s.mu.Lock()
+	c := s.orders[key]
 	if c == nil {
 		c = &orderCache{}
-		h.orders[key] = c
+		s.orders[key] = c
 	}
-	h.mu.Unlock()
-	// Sorting happens outside h.mu so that one slow ordering does not hold up others.
-	c.once.Do(func() { c.list = orderCustomers(h.data.Customers, quota, byName) })
+	s.mu.Unlock()
+	// Sorting happens outside s.mu so that one slow ordering does not hold up others.
+	c.once.Do(func() { c.list = orderCustomers(s.data.Customers, quota, byName) })
 	return c.list
 }
 
 // visible keeps what user may see. Staff get the shared list itself unless ties are
 // shuffled, which reorders in place and so needs a private copy.
-func (h *Handler) visible(list []entry, user User) []entry {
+func (h *Handler) visible(snap *snapshot, list []entry, user User) []entry {
 	if user.Staff {
 		if h.rng == nil {
 			return list
@@ -187,7 +216,7 @@ func (h *Handler) visible(list []entry, user User) []entry {
 	}
 	var out []entry
 	for _, e := range list {
-		if user.sees(h.data.Customers[e.idx].ID) {
+		if user.sees(snap.data.Customers[e.idx].ID) {
 			out = append(out, e)
 		}
 	}
@@ -196,14 +225,14 @@ func (h *Handler) visible(list []entry, user User) []entry {
 
 // shuffleTies puts every run of equal sort keys in a fresh random order. Only two
 // numbers are drawn under the lock; the shuffling itself runs unlocked.
-func (h *Handler) shuffleTies(rows []entry, byName bool) {
+func (h *Handler) shuffleTies(snap *snapshot, rows []entry, byName bool) {
 	h.rngMu.Lock()
 	s1, s2 := h.rng.Uint64(), h.rng.Uint64()
 	h.rngMu.Unlock()
 	rng := rand.New(rand.NewPCG(s1, s2))
 	for i := 0; i < len(rows); {
 		j := i + 1
-		for j < len(rows) && compareKeys(h.data.Customers, rows[i], rows[j], byName) == 0 {
+		for j < len(rows) && compareKeys(snap.data.Customers, rows[i], rows[j], byName) == 0 {
 			j++
 		}
 		run := rows[i:j]

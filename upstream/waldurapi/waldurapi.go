@@ -16,3 +16,13 @@ const (
 	// beyond any Waldur, and a larger total is a broken answer, not a list.
 	MaxRows = 1_000_000_000
 )
+
+// QuotaNames are the quota names Waldur is known to keep. Waldur does not
+// check quota_name (an unknown one lists every customer with value 0), so
+// this list only tells a known name from any other, for instance to keep a
+// metric's labels to a bounded set.
+var QuotaNames = []string{
+	"estimated_price", "nc_resource_count",
+	"os_cpu_count", "os_ram_size", "os_storage_size",
+	"vpc_cpu_count", "vpc_floating_ip_count", "vpc_instance_count", "vpc_ram_size", "vpc_storage_size",
+}

@@ -51,7 +51,7 @@ type Process struct {
 // own environment) says otherwise.
 func Start(bin string, env ...string) (*Process, error) {
 	cmd := exec.Command(bin)
-	defaults := []string{"LISTEN_ADDR=127.0.0.1:0", "WALDUR_API_URL=", "WALDUR_API_TOKEN="}
+	defaults := []string{"LISTEN_ADDR=127.0.0.1:0", "METRICS_LISTEN_ADDR=127.0.0.1:0", "WALDUR_API_URL=", "WALDUR_API_TOKEN="}
 	cmd.Env = append(append(os.Environ(), defaults...), env...) // os/exec keeps the last of duplicate keys
 	// The log lines go through a pipe of our own rather than StderrPipe so
 	// that the process is reaped as soon as it exits: with WaitDelay, Wait does
