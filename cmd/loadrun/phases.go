@@ -52,9 +52,14 @@ func direct(pageSize int) func(string, int) *http.Request {
 }
 
 func phases(fast, slow *fakeUpstream, slowDelay time.Duration) []phase {
-	uncached := []string{"WALDUR_API_URL=" + fast.url}
-	cached := []string{"WALDUR_API_URL=" + fast.url, "UPSTREAM_CACHE_TTL=60s"}
-	slowGateway := []string{"WALDUR_API_URL=" + slow.url}
+	// As deployed: metrics on (their listener on loopback), trace export
+	// off (the default without OTEL_* settings).
+	deployed := func(env ...string) []string {
+		return append([]string{"METRICS_LISTEN_ADDR=127.0.0.1:0", "OTEL_TRACES_EXPORTER=none"}, env...)
+	}
+	uncached := deployed("WALDUR_API_URL=" + fast.url)
+	cached := deployed("WALDUR_API_URL="+fast.url, "UPSTREAM_CACHE_TTL=60s")
+	slowGateway := deployed("WALDUR_API_URL=" + slow.url)
 	d := slowDelay.String()
 	return []phase{
 		{name: "direct: page of 10", upstream: fast, req: direct(10)},

@@ -7,7 +7,7 @@ import (
 )
 
 func report(results []result, o options) {
-	fmt.Printf("load run: %d clients, %s per phase (after %s of warm-up), a fresh gateway process per gateway phase, all on 127.0.0.1\n",
+	fmt.Printf("load run: %d clients, %s per phase (after %s of warm-up), a fresh gateway process per gateway phase (metrics on, trace export off), each client a caller of its own, all on 127.0.0.1\n",
 		o.concurrency, o.duration, o.warmup)
 	if len(o.env) > 0 {
 		fmt.Printf("gateway settings: %s\n", strings.Join(o.env, " "))
