@@ -8,7 +8,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/apollofederatedtracingv1"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -144,7 +143,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	// (ftv1) is added to the answer only when a router asks for it with
 	// apollo-federation-include-trace: ftv1; error messages in it are masked.
 	srv.Use(newOperationTracing(cfg.TracerProvider))
-	srv.Use(&apollofederatedtracingv1.Tracer{})
+	srv.Use(newFederatedTracing())
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if s := statsFrom(ctx); s != nil {
 			// The operation's own name when the request did not repeat it.
