@@ -46,9 +46,10 @@ test:
 test-e2e: build
 	cd e2e && npm ci && npm test
 
-## generate: regenerate gqlgen's code from graph/schema.graphqls
+## generate: regenerate gqlgen's code from graph/schema.graphqls (lists then marshalled in order: see internal/inorderlists)
 generate:
 	$(GO) tool gqlgen generate
+	$(GO) run ./internal/inorderlists graph/generated.go
 
 ## check-generate: fail when the committed generated code is stale
 check-generate: generate
@@ -65,9 +66,9 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## load: load run of the gateway binary against a direct-upstream baseline, on loopback
+## load: the gateway binary under load against direct-upstream baselines in one run (uncached, cached, a 50 ms upstream), on loopback
 load: build
-	$(GO) run ./cmd/loadrun -gateway bin/gateway -duration $${LOAD_DURATION:-10s} -concurrency $${LOAD_CONCURRENCY:-16}
+	$(GO) run ./cmd/loadrun -gateway bin/gateway -duration $${LOAD_DURATION:-5s} -concurrency $${LOAD_CONCURRENCY:-32} $(LOAD_ENV)
 
 ## schema-contract: rewrite schema/contract.graphql from the code (a breaking change needs ALLOW_BREAKING=1)
 SCHEMA_TOOLS := schema/node_modules/.package-lock.json

@@ -89,6 +89,7 @@ func main() {
 		fmt.Println("waldur-quotas-gateway", version)
 		return
 	}
+	tuneGC()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	// net/http's own lines (http.Server and Transport log through the
 	// standard logger) join the JSON log, without what they quote.

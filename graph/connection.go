@@ -19,9 +19,10 @@ const unknownTotal = math.MaxInt32
 // selection allows, in four steps:
 //
 //  1. total: a HEAD when the window hangs from the end of the list (last
-//     without before), when only the total matters, or when a cursor's total
-//     says the window is empty; otherwise that cursor's total (or none) stands
-//     in, and the GET's X-Result-Count confirms it;
+//     without before) and this caller was told no total for it a moment ago,
+//     when only the total matters, or when a cursor's total says the window
+//     is empty; otherwise that recent total, or the cursor's (or none),
+//     stands in, and the GET's X-Result-Count confirms it;
 //  2. plan: one or two concurrent GETs, planned by package paging;
 //  3. fetch them;
 //  4. re-plan, at most once, when the answers prove the list changed since
@@ -120,6 +121,16 @@ func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, to
 // total is step 1: the total to plan with, and whether Waldur has just said
 // so (fresh) or it is a cursor's hint, or unknownTotal.
 func (r *queryResolver) total(ctx context.Context, q quotaQuery, need needs) (total int, fresh bool, err error) {
+	if q.args.NeedsTotal() && need.rows {
+		// A total this caller was told a moment ago plans the GET without
+		// a HEAD first. Young enough to plan even a short last page with
+		// (fresh), it is checked all the same: the GET's X-Result-Count
+		// re-plans a window it moved. Only a total Waldur has just given
+		// may say a window is empty, hence the HEAD for that.
+		if n, ok := r.Waldur.RecentTotal(ctx, q.quotaName, q.ordering); ok && paging.Resolve(q.args, n).Len() > 0 {
+			return n, true, nil
+		}
+	}
 	hint := q.totalHint()
 	// A window hanging from the end cannot be placed without the total, a
 	// selection without rows wants nothing else, and only a fresh total may

@@ -8,7 +8,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/apollofederatedtracingv1"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -92,7 +91,8 @@ func New(cfg Config) http.Handler {
 		cfg.PersistedDocuments = &trusted.List{} // fail closed: nothing is trusted
 	}
 	mux := http.NewServeMux()
-	mux.Handle(queryPath, observeGraphQL(cfg.Metrics, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(newGraphQLServer(cfg))))))
+	mux.Handle(queryPath, observeGraphQL(cfg.Metrics, withCORS(cfg.CORSAllowedOrigins, withGraphQLMethods(withCaller(
+		withResponseCache(cfg.Waldur, cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg)))))))
 	handleHealth(mux, cfg.Version, cfg.Readiness)
 	if cfg.Playground != nil {
 		mux.Handle("/{$}", cfg.Playground)
@@ -143,7 +143,7 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	// (ftv1) is added to the answer only when a router asks for it with
 	// apollo-federation-include-trace: ftv1; error messages in it are masked.
 	srv.Use(newOperationTracing(cfg.TracerProvider))
-	srv.Use(&apollofederatedtracingv1.Tracer{})
+	srv.Use(newFederatedTracing())
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if s := statsFrom(ctx); s != nil {
 			// The operation's own name when the request did not repeat it.

@@ -56,6 +56,9 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		if sum.upstreamCalls > 0 || r.URL.Path == queryPath {
 			attrs = append(attrs, slog.Int("upstream_calls", sum.upstreamCalls))
 		}
+		if sum.responseCached {
+			attrs = append(attrs, slog.Bool("response_cached", true))
+		}
 		if sum.coalescedCalls > 0 {
 			attrs = append(attrs, slog.Int("upstream_coalesced", sum.coalescedCalls))
 		}

@@ -28,6 +28,9 @@ type requestSummary struct {
 	// apq is how the operation used automatic persisted queries (APQHit,
 	// APQStored), "" when it did not.
 	apq string
+	// responseCached: the whole answer came from the response cache
+	// (responsecache.go), which kept the operation's name with it.
+	responseCached bool
 }
 
 // upstreamFailures folds the request's failed upstream calls into its one log
@@ -132,6 +135,12 @@ func (s *requestStats) setOperation(name string) {
 func (s *requestStats) setAPQ(use string) {
 	s.mu.Lock()
 	s.sum.apq = use
+	s.mu.Unlock()
+}
+
+func (s *requestStats) answeredFromCache(operation string) {
+	s.mu.Lock()
+	s.sum.operation, s.sum.responseCached = operation, true
 	s.mu.Unlock()
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -106,6 +107,7 @@ func TestUpstreamCacheAnswersRepeats(t *testing.T) {
 			from = len(want) - n
 		}
 		calls := map[bool]int{}
+		firstCalls := 0 // those of the first query without the cache
 		for _, cached := range []bool{false, true} {
 			opts := []harnessOption{}
 			if cached {
@@ -116,16 +118,20 @@ func TestUpstreamCacheAnswersRepeats(t *testing.T) {
 				if p := rowsProblem(h.page("Token "+demoStaff, vars), want, from, n); p != "" {
 					t.Errorf("%s: %d, cache %v, query %d: %s", window, n, cached, i, p)
 				}
+				made := len(h.takeCalls())
+				if i == 0 && !cached {
+					firstCalls = made
+				}
+				calls[cached] += made
 			}
-			calls[cached] = len(h.takeCalls())
 		}
 		t.Logf("upstream calls for %d identical queries (%s: %d), one after the other: %d without the cache, %d with it",
 			repeats, window, n, calls[false], calls[true])
 		if calls[false] < repeats {
 			t.Fatalf("without the cache %d queries made %d upstream calls: the query does not reach Waldur", repeats, calls[false])
 		}
-		if calls[true] != calls[false]/repeats {
-			t.Errorf("with the cache %d queries made %d upstream calls, want %d: those of the first", repeats, calls[true], calls[false]/repeats)
+		if calls[true] != firstCalls {
+			t.Errorf("with the cache %d queries made %d upstream calls, want %d: those of the first", repeats, calls[true], firstCalls)
 		}
 	}
 }
@@ -289,8 +295,15 @@ func TestUpstreamCacheStaysWithinItsBound(t *testing.T) {
 	// A page of 40 to 51 rows is counted at about 5 KiB: 16 KiB hold a few.
 	h := newHarness(t, withCache(time.Hour, 16<<10))
 	auth := "Token " + demoStaff
+	// The second pass asks in another document: whole answers are cached
+	// too (responsecache.go), and only the pages are under test here.
+	again := strings.Replace(connectionQuery, "query Q(", "query Again(", 1)
 	query := func(i int) int {
-		h.page(auth, map[string]any{"q": cacheQuota, "first": 40 + i})
+		if i < 0 {
+			wantData(t, h.post(auth, again, map[string]any{"q": cacheQuota, "first": 40 - i - 1}))
+		} else {
+			h.page(auth, map[string]any{"q": cacheQuota, "first": 40 + i})
+		}
 		return len(h.takeCalls())
 	}
 	for i := range pages {
@@ -300,7 +313,7 @@ func TestUpstreamCacheStaysWithinItsBound(t *testing.T) {
 	}
 	hits := 0
 	for i := pages - 1; i >= 0; i-- { // newest first, so that refills evict only older pages
-		if query(i) == 0 {
+		if query(-i-1) == 0 {
 			hits++
 		} else if i == pages-1 {
 			t.Error("the newest page was evicted")

@@ -74,6 +74,7 @@ func (c *Client) cacheLayer() Layer {
 				page, ok := store.Get(ctx, key)
 				c.observeCache(ctx, ok)
 				if ok {
+					noteCachedAnswer(ctx, fetchedAt(store, ctx, key, ttl))
 					return page, nil
 				}
 			}
@@ -90,4 +91,23 @@ func (c *Client) cacheLayer() Layer {
 // are quoted, so that no value can pass for another field's.
 func cacheKey(callerDigest string, req Request) string {
 	return fmt.Sprintf("%s %s %q %q %d %d", callerDigest, req.Method, req.QuotaName, req.Ordering, req.Page, req.PageSize)
+}
+
+// agedStore is a cacheStore that can tell when an entry expires.
+type agedStore interface {
+	Expires(ctx context.Context, key string) (time.Time, bool)
+}
+
+// fetchedAt is when the page under key was fetched (set with ttl), zero when
+// the store cannot tell (see AnswerAge).
+func fetchedAt(store cacheStore, ctx context.Context, key string, ttl time.Duration) time.Time {
+	aged, ok := store.(agedStore)
+	if !ok {
+		return time.Time{}
+	}
+	expires, ok := aged.Expires(ctx, key)
+	if !ok {
+		return time.Time{}
+	}
+	return expires.Add(-ttl)
 }

@@ -45,6 +45,12 @@ func (s *memoryStore) Get(ctx context.Context, key string) (Page, bool) {
 	return e.page, true
 }
 
+// Expires is when the entry under key expires, without making it recently used.
+func (s *memoryStore) Expires(_ context.Context, key string) (time.Time, bool) {
+	e, ok := s.lru.Peek(key)
+	return e.expires, ok
+}
+
 // Set keeps page under key for ttl, unless it alone is larger than the
 // whole bound; such a page is simply not cached.
 func (s *memoryStore) Set(ctx context.Context, key string, page Page, ttl time.Duration) {

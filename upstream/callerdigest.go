@@ -43,7 +43,20 @@ func randomSecret() []byte {
 // under one secret, different callers different ones. A caller without any
 // credential gets the digest of the empty string, which is a caller too.
 func (c *Client) callerDigest(ctx context.Context) string {
+	cred := credentialOf(ctx)
+	if cred == nil {
+		return c.defaultDigest
+	}
+	cred.mu.Lock()
+	defer cred.mu.Unlock()
+	if cred.client != c {
+		cred.client, cred.digest = c, c.digestOf(cred.header)
+	}
+	return cred.digest
+}
+
+func (c *Client) digestOf(authorization string) string {
 	mac := hmac.New(sha256.New, c.keySecret)
-	mac.Write([]byte(c.authorization(ctx)))
+	mac.Write([]byte(authorization))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }

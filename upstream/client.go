@@ -71,6 +71,7 @@ type Client struct {
 	transportWrappers []func(http.RoundTripper) http.RoundTripper
 	observers         []func(context.Context, Call)
 	keySecret         []byte   // see callerdigest.go
+	defaultDigest     string   // the digest of defaultAuthorization
 	breaker           *breaker // nil: none (see breaker.go)
 	circuitObservers  []func(from, to string)
 	cacheObservers    []func(ctx context.Context, hit bool) // see cacheobserver.go
@@ -88,6 +89,8 @@ type Client struct {
 
 	// call is the pipeline every request goes down (see pipeline.go).
 	call Caller
+	// totals remembers the totals callers were told, to plan with (see totals.go).
+	totals *recentTotals
 }
 
 // New returns a client for the Waldur API at baseURL (for example
@@ -106,6 +109,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 
 		maxConcurrency:           DefaultMaxConcurrency,
 		maxConcurrencyPerRequest: DefaultMaxConcurrencyPerRequest,
+		totals:                   newRecentTotals(time.Now),
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -116,6 +120,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if len(c.keySecret) == 0 {
 		c.keySecret = randomSecret()
 	}
+	c.defaultDigest = c.digestOf(c.defaultAuthorization)
 	if c.cache != nil && c.sharedCache != nil {
 		c.cache = sharedPages{store: c.sharedCache}
 	}
@@ -170,11 +175,18 @@ func (c *Client) Count(ctx context.Context, quotaName string, ordering Ordering)
 }
 
 func (c *Client) list(ctx context.Context, req PageRequest) (Page, error) {
-	return c.call.Call(ctx, Request{Method: http.MethodGet, QuotaName: req.QuotaName, Ordering: req.Ordering, Page: req.Page, PageSize: req.PageSize})
+	page, err := c.call.Call(ctx, Request{Method: http.MethodGet, QuotaName: req.QuotaName, Ordering: req.Ordering, Page: req.Page, PageSize: req.PageSize})
+	if err == nil {
+		c.learnTotal(ctx, req.QuotaName, req.Ordering, page.Total)
+	}
+	return page, err
 }
 
 func (c *Client) count(ctx context.Context, quotaName string, ordering Ordering) (int, error) {
 	page, err := c.call.Call(ctx, Request{Method: http.MethodHead, QuotaName: quotaName, Ordering: ordering})
+	if err == nil {
+		c.learnTotal(ctx, quotaName, ordering, page.Total)
+	}
 	return page.Total, err
 }
 

@@ -50,6 +50,14 @@ func (c *Cache[T]) Get(_ context.Context, key string) (T, bool) {
 	return e.value, ok
 }
 
+// Peek returns the value under key without making it recently used.
+func (c *Cache[T]) Peek(key string) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.lru.Peek(key)
+	return e.value, ok
+}
+
 // Contains reports whether key is held, without making it recently used.
 func (c *Cache[T]) Contains(key string) bool {
 	c.mu.Lock()
