@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,7 +79,9 @@ func (rc *responseCache) serve(w http.ResponseWriter, r *http.Request, next http
 	}
 	start := rc.now()
 	ctx, age := upstream.WithAnswerAge(r.Context())
-	rec := &recordingWriter{ResponseWriter: w}
+	// What the layers outside have set (the request id, a CORS grant) belongs
+	// to this request; only what the GraphQL server adds is the answer's.
+	rec := &recordingWriter{ResponseWriter: w, before: w.Header().Clone()}
 	next.ServeHTTP(rec, r.WithContext(ctx))
 	if !rec.cacheable() {
 		return
@@ -153,7 +156,8 @@ func (rc *responseCache) key(r *http.Request) (string, bool) {
 type recordingWriter struct {
 	http.ResponseWriter
 	status   int
-	header   http.Header
+	before   http.Header // the headers set before the answer began
+	header   http.Header // those the answer added or changed
 	body     bytes.Buffer
 	tooLarge bool
 }
@@ -161,7 +165,12 @@ type recordingWriter struct {
 func (w *recordingWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
-		w.header = w.ResponseWriter.Header().Clone()
+		w.header = http.Header{}
+		for k, v := range w.ResponseWriter.Header() {
+			if old, ok := w.before[k]; !ok || !slices.Equal(old, v) {
+				w.header[k] = slices.Clone(v)
+			}
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

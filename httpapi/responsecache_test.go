@@ -137,3 +137,33 @@ func TestResponseCacheNeverOutlivesItsPages(t *testing.T) {
 		t.Errorf("answer %s, want the list as Waldur has it now (40 rows)", resp)
 	}
 }
+
+// A cached answer is the GraphQL answer only: the headers that belong to
+// this request (its X-Request-Id, its CORS grant) are this request's, never
+// those of the request whose answer was kept.
+func TestResponseCacheKeepsThisRequestsHeaders(t *testing.T) {
+	const allowed, other = "https://app.example.com", "https://evil.example.com"
+	h := newHarness(t, withCache(time.Hour, 0), withOrigins(allowed))
+	vars := map[string]any{"q": cacheQuota, "first": 5}
+	send := func(origin, requestID string) gqlResponse {
+		req := h.postRequest("Token "+demoStaff, namedQuery, vars)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("X-Request-Id", requestID)
+		return h.do(req)
+	}
+	first := send(allowed, "first-request")
+	wantData(t, first)
+	if got := first.Header.Get("Access-Control-Allow-Origin"); got != allowed {
+		t.Fatalf("the allowed origin's answer grants %q", got)
+	}
+	again := send(other, "second-request")
+	if !h.lastLine(t).ResponseCached {
+		t.Fatal("the repeat was not answered from the response cache; the test proves nothing")
+	}
+	if got := again.Header.Get("X-Request-Id"); got != "second-request" {
+		t.Errorf("X-Request-Id %q, want this request's own", got)
+	}
+	if got := again.Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("an origin not allowed was granted %q by a kept answer", got)
+	}
+}
