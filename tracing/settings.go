@@ -41,7 +41,8 @@ func ParseEnv(getenv func(string) string) (Settings, error) {
 	var errs error
 	switch v := strings.TrimSpace(getenv("OTEL_TRACES_EXPORTER")); v {
 	case "", ExporterNone:
-		if v == "" && getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		// An endpoint alone asks for OTLP; an explicit "none" never does.
+		if v == "" && (getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "") {
 			s.Exporter = ExporterOTLP
 		}
 	case ExporterOTLP, ExporterConsole:
