@@ -13,37 +13,11 @@ import { buildClientSchema, getIntrospectionQuery, printSchema } from 'graphql';
 import relayRuntime from 'relay-runtime';
 import { E2E_DIR, startGateway } from '../lib/gateway.js';
 import { WALK_CASES, assertNoDuplicates, gqlData, referenceFor, rowOf } from '../lib/graphql.js';
+import { FRAGMENT_SOURCE } from '../lib/relayfragment.js';
 import { artifactPath } from '../lib/util.js';
 
 const PAGE = 7;
 
-const FRAGMENT_SOURCE = `// A Relay pagination fragment, as an app would write it.
-import { graphql } from 'react-relay';
-
-export const quotasFragment = graphql\`
-  fragment Quotas_query on Query
-  @argumentDefinitions(
-    first: { type: "Int" }
-    after: { type: "String" }
-    last: { type: "Int" }
-    before: { type: "String" }
-    quotaName: { type: "String!" }
-  )
-  @refetchable(queryName: "QuotasPaginationQuery") {
-    customerQuotas(quotaName: $quotaName, first: $first, after: $after, last: $last, before: $before)
-      @connection(key: "Quotas_customerQuotas") {
-      totalCount
-      edges {
-        node {
-          customerName
-          customerAbbreviation
-          value
-        }
-      }
-    }
-  }
-\`;
-`;
 
 let gw;
 let project; // the temporary Relay project

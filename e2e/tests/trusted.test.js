@@ -18,6 +18,7 @@ import { generatePersistedQueryIdsFromManifest } from '@apollo/persisted-query-l
 import relayRuntime from 'relay-runtime';
 import { E2E_DIR, gatewayBin, startGateway } from '../lib/gateway.js';
 import { TOKENS, WALK_CASES, assertNoDuplicates, gql, rowOf, upstreamList } from '../lib/graphql.js';
+import { FRAGMENT_SOURCE } from '../lib/relayfragment.js';
 import { artifactPath } from '../lib/util.js';
 
 const FREE_FORM = '{ customerQuotas(quotaName: "os_storage_size", first: 100) { nodes { customerName value } } }';
@@ -168,33 +169,6 @@ describe('Apollo Client with a generated manifest, PERSISTED_DOCUMENTS_ONLY=true
   });
 });
 
-const FRAGMENT_SOURCE = `// The Relay walk's pagination fragment.
-import { graphql } from 'react-relay';
-
-export const quotasFragment = graphql\`
-  fragment Quotas_query on Query
-  @argumentDefinitions(
-    first: { type: "Int" }
-    after: { type: "String" }
-    last: { type: "Int" }
-    before: { type: "String" }
-    quotaName: { type: "String!" }
-  )
-  @refetchable(queryName: "QuotasPaginationQuery") {
-    customerQuotas(quotaName: $quotaName, first: $first, after: $after, last: $last, before: $before)
-      @connection(key: "Quotas_customerQuotas") {
-      totalCount
-      edges {
-        node {
-          customerName
-          customerAbbreviation
-          value
-        }
-      }
-    }
-  }
-\`;
-`;
 
 describe('Relay with relay-compiler\'s persisted_queries.json, PERSISTED_DOCUMENTS_ONLY=true', () => {
   const PAGE = 7;
