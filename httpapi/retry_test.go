@@ -210,42 +210,32 @@ func TestRetryAfterIsWaitedFor(t *testing.T) {
 }
 
 // A Retry-After longer than the call has left is not waited for: the caller
-// hears at once that Waldur is rate limiting, and for how long.
+// hears at once that Waldur is rate limiting, or unavailable, and for how
+// long; a retry would come before Waldur asked.
 func TestRetryAfterBeyondTheTimeLeftIsNotWaitedFor(t *testing.T) {
-	h := newHarness(t, withRetries(2), withUpstreamTimeout(2*time.Second))
-	h.setFault(func(w http.ResponseWriter, _ *http.Request) bool {
-		w.Header().Set("Retry-After", "60")
-		http.Error(w, "slow down", http.StatusTooManyRequests)
-		return true
-	})
-	start := time.Now()
-	resp := h.post(staffAuth, connectionQuery, map[string]any{"q": "os_cpu_count", "first": 5})
-	if took := time.Since(start); took > 20*time.Second {
-		t.Errorf("the answer took %s: the Retry-After was waited for", took)
-	}
-	if resp.code() != graph.CodeRateLimited || resp.Errors[0].Extensions["retryAfter"] != float64(60) {
-		t.Fatalf("want RATE_LIMITED with retryAfter 60, got %s", resp)
-	}
-	if calls := h.takeCalls(); len(calls) != 1 {
-		t.Errorf("%d upstream calls, want 1", len(calls))
-	}
-}
-
-// A 503 asking for longer than the call has left is not retried: the caller
-// hears at once that Waldur is unavailable, and for how long.
-func TestServiceUnavailableRetryAfterBeyondTheTimeLeft(t *testing.T) {
-	h := newHarness(t, withRetries(2), withUpstreamTimeout(2*time.Second))
-	h.setFault(func(w http.ResponseWriter, _ *http.Request) bool {
-		w.Header().Set("Retry-After", "60")
-		http.Error(w, "maintenance", http.StatusServiceUnavailable)
-		return true
-	})
-	resp := h.post(staffAuth, connectionQuery, map[string]any{"q": "os_cpu_count", "first": 5})
-	if resp.code() != graph.CodeUpstreamUnavailable || resp.Errors[0].Extensions["retryAfter"] != float64(60) {
-		t.Fatalf("want UPSTREAM_UNAVAILABLE with retryAfter 60, got %s", resp)
-	}
-	if calls := h.takeCalls(); len(calls) != 1 {
-		t.Errorf("%d upstream calls, want 1: a retry would come before Waldur asked", len(calls))
+	for _, c := range []struct {
+		status int
+		code   string
+	}{{http.StatusTooManyRequests, graph.CodeRateLimited}, {http.StatusServiceUnavailable, graph.CodeUpstreamUnavailable}} {
+		t.Run(fmt.Sprint(c.status), func(t *testing.T) {
+			h := newHarness(t, withRetries(2), withUpstreamTimeout(2*time.Second))
+			h.setFault(func(w http.ResponseWriter, _ *http.Request) bool {
+				w.Header().Set("Retry-After", "60")
+				http.Error(w, "come back later", c.status)
+				return true
+			})
+			start := time.Now()
+			resp := h.post(staffAuth, connectionQuery, map[string]any{"q": "os_cpu_count", "first": 5})
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("the answer took %s: the Retry-After was waited for", took)
+			}
+			if resp.code() != c.code || resp.Errors[0].Extensions["retryAfter"] != float64(60) {
+				t.Fatalf("want %s with retryAfter 60, got %s", c.code, resp)
+			}
+			if calls := h.takeCalls(); len(calls) != 1 {
+				t.Errorf("%d upstream calls, want 1", len(calls))
+			}
+		})
 	}
 }
 
