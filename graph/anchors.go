@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/waldur-quotas/gateway/graph/model"
 	"github.com/waldur-quotas/gateway/paging"
 	"github.com/waldur-quotas/gateway/upstream"
 )
@@ -68,10 +69,10 @@ func (q quotaQuery) place(f fetched) (quotaQuery, side) {
 func (q quotaQuery) probes() []paging.Probe {
 	var out []paging.Probe
 	if q.afterAnchor != nil {
-		out = append(out, paging.Probe{Offset: q.args.After.Offset})
+		out = append(out, paging.Probe{Offset: q.args.After.Offset, Neighbour: q.afterAnchor.HasNext})
 	}
 	if q.beforeAnchor != nil {
-		out = append(out, paging.Probe{Offset: q.args.Before.Offset, Before: true})
+		out = append(out, paging.Probe{Offset: q.args.Before.Offset, Before: true, Neighbour: q.beforeAnchor.HasPrev})
 	}
 	return out
 }
@@ -154,6 +155,37 @@ func (r *queryResolver) settle(ctx context.Context, q quotaQuery, f fetched, res
 	return q, f, fw, nil
 }
 
+// empty answers a window that is empty by position. An after cursor whose row
+// had rows after it when it was issued but now stands at or past the end of
+// a list that shrank may simply have moved up: the rows that followed it are
+// then still there, so the last rows of the list are fetched (as many as the
+// page asks for) and the cursor placed in them like any other.
+func (r *queryResolver) empty(ctx context.Context, q quotaQuery, need needs, w paging.Window, total int) (*model.CustomerQuotaConnection, error) {
+	c := q.args.After
+	if !need.rows || q.afterAnchor == nil || total == 0 || c.Offset+1 >= c.Total {
+		return q.build(w, nil, 0, total, need), nil
+	}
+	n := paging.DefaultFirst
+	switch {
+	case q.args.First != nil:
+		n = *q.args.First
+	case q.args.Last != nil:
+		n = *q.args.Last
+	}
+	look := paging.Window{Start: max(total-n, 0), End: total}
+	if n == 0 || q.args.Before != nil {
+		return q.build(w, nil, 0, total, need), nil
+	}
+	f, err := r.fetch(ctx, q, paging.PlanAround(look, q.probes(), total))
+	switch {
+	case upstream.KindOf(err) == upstream.PageNotFound:
+		return q.build(w, nil, 0, total, need), nil // shrank again: nothing to show
+	case err != nil:
+		return nil, upstreamError(ctx, err)
+	}
+	return r.answer(ctx, q, need, f, nil, bounds{gets: maxWindowGets, rows: 2 * look.Len()})
+}
+
 // rowIDs is what paging's lookup needs of rows, keyed by q's order.
 func (q quotaQuery) rowIDs(rows []upstream.Row) []paging.RowID {
 	ids := make([]paging.RowID, len(rows))
@@ -179,6 +211,19 @@ func (f fetched) run() (int, []upstream.Row) {
 	first, last := f.span()
 	w := paging.Window{Start: first, End: last}
 	return w.Start, paging.Slice(w, f.reqs, f.pages)
+}
+
+// window is the rows of window w that f fetched, with the row just before
+// them (lead 1) and the one just after them when f holds those too.
+func (f fetched) window(w paging.Window) (rows []upstream.Row, lead int) {
+	in := f.slice(w)
+	base, run := f.run()
+	i := w.Start - base
+	if i < 0 || i > len(run) || len(run)-i < len(in) {
+		return in, 0 // a gap in what f holds: the window's rows alone
+	}
+	lead = min(i, 1)
+	return run[i-lead : min(len(run), i+len(in)+1)], lead
 }
 
 // rowsFetched is how many rows f's pages hold in a list of f.total rows.

@@ -42,7 +42,7 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 	w := paging.Resolve(q.args, total)
 	if !need.rows || w.Len() == 0 {
 		// total is fresh here: step 1 counts whenever a hint says "empty".
-		return q.build(w, nil, total, need), nil
+		return r.empty(ctx, q, need, w, total)
 	}
 	reqs := q.plan(w, total, fresh)
 	first, rest := q.firstLook(reqs)
@@ -76,7 +76,7 @@ func (r *queryResolver) answer(ctx context.Context, q quotaQuery, need needs, f 
 		if err != nil {
 			return nil, upstreamError(ctx, err)
 		}
-		return placed.build(fw, f.slice(fw), f.total, need), nil
+		return placed.buildFrom(fw, f, need), nil
 	}
 	fw := paging.Resolve(q.args, f.total)
 	if !f.covers(fw) {
@@ -85,12 +85,12 @@ func (r *queryResolver) answer(ctx context.Context, q quotaQuery, need needs, f 
 			if tw, ok := f.trim(fw); ok {
 				fw = tw
 			}
-			return q.build(fw, f.slice(fw), f.total, need), nil
+			return q.buildFrom(fw, f, need), nil
 		}
 		// The list changed size, and the window it makes now lies beyond the pages.
 		return r.replan(ctx, q, need, f.total, true, len(f.reqs))
 	}
-	return q.build(fw, f.slice(fw), f.total, need), nil
+	return q.buildFrom(fw, f, need), nil
 }
 
 // replan is step 4: plan and fetch once more, against total when known, else
@@ -108,7 +108,7 @@ func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, to
 	}
 	w := paging.Resolve(q.args, total)
 	if w.Len() == 0 {
-		return q.build(w, nil, total, need), nil
+		return r.empty(ctx, q, need, w, total)
 	}
 	reqs := q.plan(w, total, true)
 	f, err := r.fetch(ctx, q, reqs)
@@ -214,13 +214,22 @@ func (r *queryResolver) fetch(ctx context.Context, q quotaQuery, reqs []paging.R
 	return f, err
 }
 
+// buildFrom assembles the connection for window w from the rows f fetched.
+func (q quotaQuery) buildFrom(w paging.Window, f fetched, need needs) *model.CustomerQuotaConnection {
+	rows, lead := f.window(w)
+	return q.build(w, rows, lead, f.total, need)
+}
+
 // build assembles the connection for window w of a list of total rows. rows is
-// nil when the selection needs no row data; it may be shorter than w when the
-// list shrank between the total and the rows, and the page then ends early.
-func (q quotaQuery) build(w paging.Window, rows []upstream.Row, total int, need needs) *model.CustomerQuotaConnection {
+// nil when the selection needs no row data; rows[lead:] are the window's rows,
+// and may be fewer than w holds when the list shrank between the total and the
+// rows, the page then ending early. A row before them (lead 1) and one after
+// them, when fetched, are not returned: they give the first and last cursors
+// their neighbours, which is how the next page checks that nothing moved.
+func (q quotaQuery) build(w paging.Window, rows []upstream.Row, lead, total int, need needs) *model.CustomerQuotaConnection {
 	n := w.Len()
 	if need.rows {
-		n = min(n, len(rows))
+		n = min(n, len(rows)-lead)
 	}
 	conn := &model.CustomerQuotaConnection{
 		Edges:      make([]*model.CustomerQuotaEdge, n),
@@ -235,17 +244,18 @@ func (q quotaQuery) build(w paging.Window, rows []upstream.Row, total int, need 
 	edges := make([]model.CustomerQuotaEdge, n)
 	var ids []paging.RowID
 	if need.rows {
-		ids = q.rowIDs(rows[:n])
+		ids = q.rowIDs(rows[:min(len(rows), lead+n+1)])
 	}
 	for i := range n {
 		if need.rows {
+			r := rows[lead+i]
 			nodes[i] = model.CustomerQuota{
-				CustomerName:         rows[i].CustomerName,
-				CustomerAbbreviation: rows[i].CustomerAbbreviation,
-				Value:                rows[i].Value,
+				CustomerName:         r.CustomerName,
+				CustomerAbbreviation: r.CustomerAbbreviation,
+				Value:                r.Value,
 			}
 		}
-		edges[i] = model.CustomerQuotaEdge{Cursor: q.cursor(w.Start+i, total, ids, i), Node: &nodes[i]}
+		edges[i] = model.CustomerQuotaEdge{Cursor: q.cursor(w.Start+i, total, ids, lead+i), Node: &nodes[i]}
 		conn.Edges[i], conn.Nodes[i] = &edges[i], &nodes[i]
 	}
 	if n > 0 {

@@ -215,17 +215,22 @@ func Locate(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (
 }
 
 // keySlot is the slot a's key gives it among rows, the current list of total
-// rows from base on. It is known when rows show it: when rows begin at the
-// list's start or with a row ranked above the key, and end at the list's end
-// or with a row ranked below it; otherwise the slot returned says on which
-// side of rows it lies (below base, or above base+len(rows)), or, when rows
-// are not next to where the cursor expects its row, neither.
+// rows from base on. It is known when rows hold the whole run of rows with
+// that key: they begin at the list's start or with a row ranked above the
+// key, and end at the list's end or with a row ranked below it. Otherwise the
+// row may still be there, unchanged, in the part of the run that rows do not
+// show, and the slot returned says on which side of rows to look (below base,
+// or above base+len(rows)): the side where the run goes on, or, when it goes
+// on on both, the side where the cursor expects its row. When rows are not
+// next to where the cursor expects its row, neither.
 func keySlot(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (int, bool) {
 	edge := c.Offset - 1 // the window's last row for a before cursor
 	if after {
 		edge = c.Offset + 1
 	}
-	if edge < base || edge >= base+len(rows) {
+	// The edge lies past the list's end when the list shrank under an after
+	// cursor: rows that reach that end are next to it all the same.
+	if edge < base || edge >= base+len(rows) && base+len(rows) < total {
 		return base, false // Unseen: neither side
 	}
 	lo := 0 // first row not ranked above the key
@@ -236,24 +241,21 @@ func keySlot(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) 
 	for hi < len(rows) && compareKeys(rows[hi].Key, a.Key) == 0 {
 		hi++
 	}
-	// Where the run of rows with the key begins and ends is unknown on a side
-	// where rows stop inside it (or, for an empty run, at it) and the list
-	// goes on.
-	loBound, hiBound := base+lo, base+hi
-	if lo == 0 && base > 0 {
-		loBound = math.MinInt
-	}
-	if hi == len(rows) && base+len(rows) < total {
-		hiBound = math.MaxInt
-	}
-	slot := min(max(c.Offset, loBound), hiBound)
+	above, below := base-1, base+len(rows)+1
+	opensUp := lo == 0 && base > 0                         // the run may begin before rows
+	opensDown := hi == len(rows) && base+len(rows) < total // or go on after them
 	switch {
-	case slot < base || slot == base && loBound == math.MinInt && lo == hi:
-		return base - 1, false
-	case slot > base+len(rows) || slot == base+len(rows) && hiBound == math.MaxInt && lo == hi:
-		return base + len(rows) + 1, false
+	case opensUp && opensDown:
+		if c.Offset < base+len(rows)/2 {
+			return above, false
+		}
+		return below, false
+	case opensUp:
+		return above, false
+	case opensDown:
+		return below, false
 	}
-	return slot, true
+	return min(max(c.Offset, base+lo), base+hi), true
 }
 
 func findKeyed(rows []RowID, digest uint32, known bool) (int, bool) {

@@ -114,6 +114,15 @@ func TestLocate(t *testing.T) {
 			valueRows(7, 6), 9, 3, Below},
 		{"rows from the window's edge all rank above it, to the list's end", true, 4,
 			valueRows(7, 6), 6, 5, ByKey},
+		// Rows of its own key, none of them the row or a neighbour: it may
+		// be among the ties not fetched, so the side where they go on is
+		// where to look, not a guess among the ties at hand.
+		{"ties running past both ends: look where the cursor expects it", false, 1,
+			tieRows(5, "x", "y", "z"), 9, 3, Below},
+		{"ties running up past the rows: look before", false, 1,
+			append(tieRows(5, "x", "y"), RowID{Name: "w", Key: ValueKey(ptr(3))}), 9, 3, Above},
+		{"ties within the rows: its old place among them", false, 0,
+			append(append(valueRows(9), tieRows(5, "x", "y", "z")...), valueRows(1)...), 9, 3, ByKey},
 	}
 	for _, tc := range cases {
 		at, how := Locate(c, a, tc.after, tc.base, tc.rows, tc.total)
@@ -124,6 +133,14 @@ func TestLocate(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+func tieRows(v float64, names ...string) []RowID {
+	out := make([]RowID, len(names))
+	for i, n := range names {
+		out[i] = RowID{Name: n, Key: ValueKey(&v)}
+	}
+	return out
+}
 
 // Extend brings the most new rows next to those fetched within its budget,
 // one request, never past the list's end, and never leaves a gap.
@@ -171,6 +188,33 @@ func TestPlanAroundBounds(t *testing.T) {
 			}
 			if n >= 10 && from > max(o-1, 0) {
 				t.Fatalf("n %d o %d: %+v misses the row and its predecessor", n, o, reqs)
+			}
+		}
+	}
+}
+
+// Windows too small for a margin still look at the cursor's row, or at the
+// neighbour that follows it (precedes it, for a before cursor) and one row
+// past the window's far end, in one request of at most 2× the rows whenever
+// the page alignment allows either.
+func TestPlanAroundSmallWindows(t *testing.T) {
+	const total = 1234
+	for _, before := range []bool{false, true} {
+		for o := 2; o < 60; o++ {
+			w := Window{o + 1, o + 2} // first: 1 after the row at o
+			if before {
+				w = Window{o - 1, o} // last: 1 before it
+			}
+			reqs := PlanAround(w, []Probe{{Offset: o, Before: before, Neighbour: true}}, total)
+			first, last := reqs[0], reqs[len(reqs)-1]
+			from, to := first.Offset(), last.Offset()+last.PageSize
+			rowAlone := from <= o && o < to
+			neighbourAndPast := from <= w.Start-1 && w.End <= to // a before window's neighbour is its own last row
+			if !before {
+				neighbourAndPast = from <= w.Start && w.End+1 <= to
+			}
+			if len(reqs) != 1 || to-from > 2 || !rowAlone && !neighbourAndPast {
+				t.Fatalf("before %v o %d: %+v fetches [%d, %d)", before, o, reqs, from, to)
 			}
 		}
 	}

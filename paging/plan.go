@@ -156,7 +156,20 @@ func Slice[T any](w Window, reqs []Request, pages [][]T) []T {
 type Probe struct {
 	Offset int
 	Before bool // a before cursor: the margin goes below the row
+	// Neighbour: the cursor knows the row that followed its row (for a
+	// before cursor, preceded it) when it was issued. That row begins the
+	// window (ends it) when nothing moved, so the window itself shows it.
+	Neighbour bool
 }
+
+// Margins below zero are the narrow looks of small windows, where 2× the
+// rows leave no room for a margin: the cursor's row alone, or, for a cursor
+// that knows its neighbour, nothing but the window and one row past its far
+// end, which gives the page's own far cursor its neighbour in turn.
+const (
+	rowAlone       = -1
+	neighbourAlone = -2
+)
 
 // anchorTries are the margins PlanAround tries, widest first, with one
 // request and then with two: a row that moved by at most that many places is
@@ -165,7 +178,10 @@ type Probe struct {
 var anchorTries = []struct {
 	requests int
 	margins  []int
-}{{1, []int{4, 3, 2, 1}}, {2, []int{4, 3, 2, 1}}, {1, []int{0}}, {2, []int{0}}}
+}{
+	{1, []int{4, 3, 2, 1}}, {2, []int{4, 3, 2, 1}}, {1, []int{0}}, {2, []int{0}},
+	{1, []int{rowAlone, neighbourAlone}}, {2, []int{rowAlone, neighbourAlone}},
+}
 
 // PlanAround plans window w (the w.Len() rows the caller will return) widened
 // to also fetch the rows around each probe. It keeps Plan's bounds: at most
@@ -180,13 +196,9 @@ func PlanAround(w Window, probes []Probe, total int) []Request {
 	budget := 2 * w.Len()
 	for _, try := range anchorTries {
 		for _, m := range try.margins {
-			t := w
-			for _, p := range probes {
-				if p.Before {
-					t.Start, t.End = min(t.Start, p.Offset), max(t.End, p.Offset+m+2)
-				} else {
-					t.Start, t.End = min(t.Start, p.Offset-m-1), max(t.End, p.Offset+1)
-				}
+			t, ok := around(w, probes, m)
+			if !ok {
+				continue
 			}
 			t.Start, t.End = max(t.Start, 0), min(t.End, total)
 			if t.Len() > MaxPageSize {
@@ -198,4 +210,25 @@ func PlanAround(w Window, probes []Probe, total int) []Request {
 		}
 	}
 	return Plan(w, total)
+}
+
+// around is w widened by margin m around each probe; not ok when a probe
+// cannot use that margin (neighbourAlone without a known neighbour).
+func around(w Window, probes []Probe, m int) (Window, bool) {
+	t := w
+	for _, p := range probes {
+		switch {
+		case m == neighbourAlone && !p.Neighbour:
+			return w, false
+		case m == neighbourAlone && p.Before:
+			t.Start, t.End = min(t.Start, w.Start-1), max(t.End, p.Offset)
+		case m == neighbourAlone:
+			t.Start, t.End = min(t.Start, p.Offset+1), max(t.End, w.End+1)
+		case p.Before:
+			t.Start, t.End = min(t.Start, p.Offset), max(t.End, p.Offset+m+2)
+		default:
+			t.Start, t.End = min(t.Start, p.Offset-m-1), max(t.End, p.Offset+1)
+		}
+	}
+	return t, true
 }
