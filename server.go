@@ -320,7 +320,7 @@ func run(cfg config, logger *slog.Logger) error {
 	defer shutdownTracing(traces, logger)
 
 	obs := observability{metrics: newMetrics(cfg.metricsListen)}
-	waldur, err := upstream.New(cfg.waldurURL, slices.Concat(tracing.UpstreamOptions(traces.TracerProvider()), []upstream.Option{
+	waldur, err := upstream.New(cfg.waldurURL, slices.Concat(tracing.UpstreamOptions(traces.TracerProvider(), traces.Exporting()), []upstream.Option{
 		upstream.WithSharedCache(sharedStore),
 		upstream.WithTimeout(cfg.upstreamTimeout),
 		upstream.WithRetries(cfg.upstreamRetries),
@@ -358,6 +358,7 @@ func run(cfg config, logger *slog.Logger) error {
 			PersistedDocuments:     cfg.persistedDocuments,
 			PersistedDocumentsOnly: cfg.persistedDocumentsOnly,
 			TracerProvider:         traces.TracerProvider(),
+			ExportTraces:           traces.Exporting(),
 			Metrics:                obs.requestObserver(),
 			Readiness:              obs.readiness,
 		}),

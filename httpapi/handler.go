@@ -68,6 +68,9 @@ type Config struct {
 	// tracing.go); nil makes none, but the caller's trace context is still
 	// honoured and passed on.
 	TracerProvider trace.TracerProvider
+	// ExportTraces says the spans are exported: requests are then described
+	// in full; otherwise only their trace context is kept and passed on.
+	ExportTraces bool
 	// Metrics is told of every GraphQL request; nil: none is.
 	Metrics RequestObserver
 	// Readiness answers /readyz; nil leaves /readyz a 404.
@@ -100,7 +103,7 @@ func New(cfg Config) http.Handler {
 	}
 	// The request's span first, then its ID, so that the request's log line
 	// (and every other) carries both.
-	return withTracing(cfg.TracerProvider, withRequestID(logRequests(cfg.Logger, mux)))
+	return withTracing(cfg.TracerProvider, cfg.ExportTraces, withRequestID(logRequests(cfg.Logger, mux)))
 }
 
 func newGraphQLServer(cfg Config) *handler.Server {

@@ -541,11 +541,11 @@ func withRedis(url string) harnessOption {
 }
 
 // withTracing traces the gateway and its upstream client with tp, wired as
-// server.go wires them.
-func withTracing(tp trace.TracerProvider) harnessOption {
+// server.go wires them for a provider that exports its spans (export) or not.
+func withTracing(tp trace.TracerProvider, export bool) harnessOption {
 	return func(c *harnessConfig) {
-		c.clientOptions = append(c.clientOptions, tracing.UpstreamOptions(tp)...)
-		c.gateway = append(c.gateway, func(cfg *httpapi.Config) { cfg.TracerProvider = tp })
+		c.clientOptions = append(c.clientOptions, tracing.UpstreamOptions(tp, export)...)
+		c.gateway = append(c.gateway, func(cfg *httpapi.Config) { cfg.TracerProvider, cfg.ExportTraces = tp, export })
 	}
 }
 

@@ -58,7 +58,7 @@ const onePageQuery = `query OnePage($q: String!) { customerQuotas(quotaName: $q,
 func TestTraceOfOneQuery(t *testing.T) {
 	t.Parallel()
 	tp, exp := recordingProvider(t)
-	h := newHarness(t, withTracing(tp), withClientOptions(upstream.WithRetries(1)))
+	h := newHarness(t, withTracing(tp, true), withClientOptions(upstream.WithRetries(1)))
 	h.setFault(failFirstGET())
 
 	req := h.postRequest(staffAuth, onePageQuery, map[string]any{"q": "os_storage_size"})
@@ -135,7 +135,7 @@ func TestTraceContextReachesWaldurWithExportOff(t *testing.T) {
 	if off.Exporter() != tracing.ExporterNone {
 		t.Fatalf("exporter %q without settings, want none", off.Exporter())
 	}
-	h := newHarness(t, withTracing(off.TracerProvider()), withClientOptions(upstream.WithRetries(1)))
+	h := newHarness(t, withTracing(off.TracerProvider(), off.Exporting()), withClientOptions(upstream.WithRetries(1)))
 	seen := h.headersSeen(nil)
 
 	req := h.postRequest(staffAuth, onePageQuery, map[string]any{"q": "os_storage_size"})
@@ -234,7 +234,7 @@ func TestLogLinesCarryTheRequestsIDs(t *testing.T) {
 func TestUpstreamFailureLineCarriesTheRequestsIDs(t *testing.T) {
 	t.Parallel()
 	tp, _ := recordingProvider(t)
-	h := newHarness(t, withTracing(tp))
+	h := newHarness(t, withTracing(tp, true))
 	h.setFault(func(w http.ResponseWriter, _ *http.Request) bool {
 		w.WriteHeader(http.StatusBadGateway)
 		return true

@@ -80,6 +80,10 @@ func (p *Provider) TracerProvider() trace.TracerProvider { return p.tp }
 // ExporterConsole.
 func (p *Provider) Exporter() string { return p.exporter }
 
+// Exporting reports whether spans go anywhere: only then are requests and
+// upstream attempts described in full (see UpstreamOptions).
+func (p *Provider) Exporting() bool { return p.exporter != ExporterNone }
+
 // Shutdown sends the spans still queued and stops the exporter, within ctx.
 func (p *Provider) Shutdown(ctx context.Context) error {
 	if err := p.tp.Shutdown(ctx); err != nil {
