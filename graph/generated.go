@@ -1020,7 +1020,7 @@ func (ec *executionContext) _Query_customerQuotas(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerQuotaConnection) graphql.Marshaler {
-			return ec.marshalNCustomerQuotaConnection2ᚖgithubᚗcomᚋwaldurᚑquotasᚋgatewayᚋgraphᚋmodelᚐCustomerQuotaConnection(ctx, selections, v)
+			return ec.marshalConnection(ctx, selections, v)
 		},
 		true,
 		true,

@@ -5,6 +5,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/apollofederatedtracingv1"
+
+	"github.com/waldur-quotas/gateway/graph"
 )
 
 // federatedTracing is gqlgen's Apollo federated tracing (ftv1), asked once per
@@ -36,7 +38,7 @@ func (f federatedTracing) Validate(schema graphql.ExecutableSchema) error {
 }
 
 func (f federatedTracing) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if graphql.GetOperationContext(ctx).Headers.Get("Apollo-Federation-Include-Trace") == "ftv1" {
+	if graph.FederatedTraceAsked(graphql.GetOperationContext(ctx)) {
 		ctx = context.WithValue(ctx, ftv1Key{}, true)
 	}
 	return f.tracer.InterceptOperation(ctx, next)
