@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 )
 
@@ -39,7 +40,12 @@ fragment Info on PageInfo { __typename hasNextPage hasPreviousPage startCursor e
 			if len(direct.Errors) > 0 || len(generated.Errors) > 0 || len(direct.Data) < 20 {
 				t.Fatalf("errors: %+v / %+v: %s", direct.Errors, generated.Errors, direct.Body)
 			}
-			if !bytes.Equal(direct.Data, generated.Data) {
+			// The answer with a trace goes through encoding/json, which
+			// HTML-escapes (& as \u0026); a plain answer is written as it is.
+			var a, b bytes.Buffer
+			json.HTMLEscape(&a, direct.Data)
+			json.HTMLEscape(&b, generated.Data)
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
 				t.Fatalf("written directly:\n%s\nby gqlgen:\n%s", direct.Data, generated.Data)
 			}
 		})
