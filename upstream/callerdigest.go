@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 )
 
 // A layer that shares answers between requests (coalescing, the cache) must
@@ -55,8 +56,16 @@ func (c *Client) callerDigest(ctx context.Context) string {
 	return cred.digest
 }
 
+// digestOf reuses its HMACs: keying a new one for every request was 5% of
+// the CPU of a cached answer.
 func (c *Client) digestOf(authorization string) string {
-	mac := hmac.New(sha256.New, c.keySecret)
+	mac, _ := c.macs.Get().(hash.Hash)
+	if mac == nil {
+		mac = hmac.New(sha256.New, c.keySecret)
+	}
+	defer c.macs.Put(mac)
+	mac.Reset()
 	mac.Write([]byte(authorization))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(sum[:0]))
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -70,9 +71,10 @@ type Client struct {
 	baseTransport     http.RoundTripper
 	transportWrappers []func(http.RoundTripper) http.RoundTripper
 	observers         []func(context.Context, Call)
-	keySecret         []byte   // see callerdigest.go
-	defaultDigest     string   // the digest of defaultAuthorization
-	breaker           *breaker // nil: none (see breaker.go)
+	keySecret         []byte    // see callerdigest.go
+	macs              sync.Pool // HMACs under keySecret, for digestOf
+	defaultDigest     string    // the digest of defaultAuthorization
+	breaker           *breaker  // nil: none (see breaker.go)
 	circuitObservers  []func(from, to string)
 	cacheObservers    []func(ctx context.Context, hit bool) // see cacheobserver.go
 	tracer            trace.Tracer                          // nil: calls are not traced (see tracing.go)
