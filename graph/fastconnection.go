@@ -57,10 +57,10 @@ type jsonWriter struct {
 	buf bytes.Buffer
 }
 
-// object writes one object of the given implementors, each collected field by
-// field, which reports whether it knew the field.
-func (w *jsonWriter) object(sel ast.SelectionSet, implementors []string, field func(f graphql.CollectedField) bool) bool {
-	fields := graphql.CollectFields(w.oc, sel, implementors)
+// object writes one object, each of its collected fields (the i-th of
+// fields) by field, which reports whether it knew the field. The fields of a list's elements are
+// collected once for the list.
+func (w *jsonWriter) object(fields []graphql.CollectedField, field func(i int, f graphql.CollectedField) bool) bool {
 	w.buf.WriteByte('{')
 	for i, f := range fields {
 		if len(f.Deferrables) > 0 {
@@ -74,7 +74,7 @@ func (w *jsonWriter) object(sel ast.SelectionSet, implementors []string, field f
 		}
 		w.string(f.Alias)
 		w.buf.WriteByte(':')
-		if !field(f) {
+		if !field(i, f) {
 			return false
 		}
 	}
@@ -91,19 +91,26 @@ func written(before []graphql.CollectedField, alias string) bool {
 	return false
 }
 
+func (w *jsonWriter) collect(sel ast.SelectionSet, implementors []string) []graphql.CollectedField {
+	return graphql.CollectFields(w.oc, sel, implementors)
+}
+
 func (w *jsonWriter) connection(sel ast.SelectionSet, v *model.CustomerQuotaConnection) bool {
-	return w.object(sel, customerQuotaConnectionImplementors, func(f graphql.CollectedField) bool {
+	return w.object(w.collect(sel, customerQuotaConnectionImplementors), func(i int, f graphql.CollectedField) bool {
 		switch f.Name {
 		case "__typename":
 			w.string("CustomerQuotaConnection")
 		case "totalCount":
 			w.buf.Write(strconv.AppendInt(w.buf.AvailableBuffer(), int64(v.TotalCount), 10))
 		case "pageInfo":
-			return v.PageInfo != nil && w.pageInfo(f.Selections, v.PageInfo)
+			return v.PageInfo != nil && w.pageInfo(w.collect(f.Selections, pageInfoImplementors), v.PageInfo)
 		case "edges":
-			return w.list(len(v.Edges), func(i int) bool { return v.Edges[i] != nil && w.edge(f.Selections, v.Edges[i]) })
+			fields := w.collect(f.Selections, customerQuotaEdgeImplementors)
+			nodeFields := make([][]graphql.CollectedField, len(fields)) // per edge field, once for the list
+			return w.list(len(v.Edges), func(i int) bool { return v.Edges[i] != nil && w.edge(fields, nodeFields, v.Edges[i]) })
 		case "nodes":
-			return w.list(len(v.Nodes), func(i int) bool { return v.Nodes[i] != nil && w.node(f.Selections, v.Nodes[i]) })
+			fields := w.collect(f.Selections, customerQuotaImplementors)
+			return w.list(len(v.Nodes), func(i int) bool { return v.Nodes[i] != nil && w.node(fields, v.Nodes[i]) })
 		default:
 			return false
 		}
@@ -125,15 +132,18 @@ func (w *jsonWriter) list(n int, element func(i int) bool) bool {
 	return true
 }
 
-func (w *jsonWriter) edge(sel ast.SelectionSet, e *model.CustomerQuotaEdge) bool {
-	return w.object(sel, customerQuotaEdgeImplementors, func(f graphql.CollectedField) bool {
+func (w *jsonWriter) edge(fields []graphql.CollectedField, nodeFields [][]graphql.CollectedField, e *model.CustomerQuotaEdge) bool {
+	return w.object(fields, func(i int, f graphql.CollectedField) bool {
 		switch f.Name {
 		case "__typename":
 			w.string("CustomerQuotaEdge")
 		case "cursor":
 			w.string(e.Cursor)
 		case "node":
-			return e.Node != nil && w.node(f.Selections, e.Node)
+			if nodeFields[i] == nil {
+				nodeFields[i] = w.collect(f.Selections, customerQuotaImplementors)
+			}
+			return e.Node != nil && w.node(nodeFields[i], e.Node)
 		default:
 			return false
 		}
@@ -141,8 +151,8 @@ func (w *jsonWriter) edge(sel ast.SelectionSet, e *model.CustomerQuotaEdge) bool
 	})
 }
 
-func (w *jsonWriter) node(sel ast.SelectionSet, n *model.CustomerQuota) bool {
-	return w.object(sel, customerQuotaImplementors, func(f graphql.CollectedField) bool {
+func (w *jsonWriter) node(fields []graphql.CollectedField, n *model.CustomerQuota) bool {
+	return w.object(fields, func(i int, f graphql.CollectedField) bool {
 		switch f.Name {
 		case "__typename":
 			w.string("CustomerQuota")
@@ -154,7 +164,7 @@ func (w *jsonWriter) node(sel ast.SelectionSet, n *model.CustomerQuota) bool {
 			if n.Value == nil {
 				w.buf.WriteString("null")
 			} else {
-				scalars.MarshalFloat(*n.Value).MarshalGQL(&w.buf)
+				w.buf.Write(scalars.AppendFloat(w.buf.AvailableBuffer(), *n.Value))
 			}
 		default:
 			return false
@@ -163,8 +173,8 @@ func (w *jsonWriter) node(sel ast.SelectionSet, n *model.CustomerQuota) bool {
 	})
 }
 
-func (w *jsonWriter) pageInfo(sel ast.SelectionSet, p *model.PageInfo) bool {
-	return w.object(sel, pageInfoImplementors, func(f graphql.CollectedField) bool {
+func (w *jsonWriter) pageInfo(fields []graphql.CollectedField, p *model.PageInfo) bool {
+	return w.object(fields, func(i int, f graphql.CollectedField) bool {
 		switch f.Name {
 		case "__typename":
 			w.string("PageInfo")

@@ -16,18 +16,21 @@ import (
 // same either way; every JSON parser reads both.
 func MarshalFloat(f float64) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		switch {
-		case math.IsInf(f, 0) || math.IsNaN(f):
-			// Not representable in JSON; Waldur never sends these.
-			_, _ = io.WriteString(w, "null")
-		case f == 0 || math.Abs(f) >= 1e-7 && math.Abs(f) < 1e21:
-			var buf [32]byte
-			_, _ = w.Write(strconv.AppendFloat(buf[:0], f, 'f', -1, 64))
-		default:
-			var buf [32]byte
-			_, _ = w.Write(strconv.AppendFloat(buf[:0], f, 'g', -1, 64))
-		}
+		var buf [32]byte
+		_, _ = w.Write(AppendFloat(buf[:0], f))
 	})
+}
+
+// AppendFloat appends f to b as MarshalFloat writes it.
+func AppendFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 0) || math.IsNaN(f):
+		// Not representable in JSON; Waldur never sends these.
+		return append(b, "null"...)
+	case f == 0 || math.Abs(f) >= 1e-7 && math.Abs(f) < 1e21:
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // UnmarshalFloat reads a Float argument as gqlgen does.
