@@ -65,14 +65,21 @@ func goals(by map[string]result, o options) {
 		check(r >= 1, "cached first 10 at %.2f× the direct rps (goal ≥ 1)", r)
 	}
 	d := o.slowUpstream.String()
+	// The upstream's latency is what a client asking it directly waits, in
+	// this run: the delay plus the fake's own HTTP and JSON work.
+	upstreamP50 := o.slowUpstream
+	if r := by["direct "+d+": page of 10"]; r.requests > 0 {
+		upstreamP50 = r.pct(0.5)
+	}
 	for _, q := range []string{"first 10", "last 10", "totalCount only"} {
 		r, ok := by["gateway "+d+": "+q]
 		if !ok || r.requests == 0 {
 			continue
 		}
 		check(r.roundTrips() <= 1.0, "%s upstream: %s in %.2f round trips per query (goal 1)", d, q, r.roundTrips())
-		check(r.pct(0.5) <= o.slowUpstream+2*time.Millisecond, "%s upstream: %s p50 %s (goal ≤ %s)", d, q,
-			r.pct(0.5).Round(10*time.Microsecond), o.slowUpstream+2*time.Millisecond)
+		goal := upstreamP50 + 2*time.Millisecond
+		check(r.pct(0.5) <= goal, "%s upstream: %s p50 %s (goal ≤ the direct p50 + 2 ms = %s)", d, q,
+			r.pct(0.5).Round(10*time.Microsecond), goal.Round(10*time.Microsecond))
 	}
 	var peak int64
 	for _, r := range by {
