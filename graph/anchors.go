@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"math"
 
 	"github.com/waldur-quotas/gateway/graph/model"
 	"github.com/waldur-quotas/gateway/paging"
@@ -159,31 +160,37 @@ func (r *queryResolver) settle(ctx context.Context, q quotaQuery, f fetched, res
 // had rows after it when it was issued but now stands at or past the end of
 // a list that shrank may simply have moved up: the rows that followed it are
 // then still there, so the last rows of the list are fetched (as many as the
-// page asks for) and the cursor placed in them like any other.
-func (r *queryResolver) empty(ctx context.Context, q quotaQuery, need needs, w paging.Window, total int) (*model.CustomerQuotaConnection, error) {
+// page asks for) and the cursor placed in them like any other. spent is the
+// GETs this window has already made (a re-plan's): the look only gets what
+// the window's bound leaves.
+func (r *queryResolver) empty(ctx context.Context, q quotaQuery, need needs, w paging.Window, total, spent int) (*model.CustomerQuotaConnection, error) {
 	c := q.args.After
-	if !need.rows || q.afterAnchor == nil || total == 0 || c.Offset+1 >= c.Total {
+	if !need.rows || q.afterAnchor == nil || q.args.Before != nil || total == 0 || c.Offset+1 >= c.Total {
 		return q.build(w, nil, 0, total, need), nil
 	}
 	n := paging.DefaultFirst
-	switch {
-	case q.args.First != nil:
-		n = *q.args.First
-	case q.args.Last != nil:
-		n = *q.args.Last
+	if q.args.First != nil || q.args.Last != nil {
+		n = math.MaxInt
+	}
+	for _, count := range []*int{q.args.First, q.args.Last} {
+		if count != nil {
+			n = min(n, *count)
+		}
 	}
 	look := paging.Window{Start: max(total-n, 0), End: total}
-	if n == 0 || q.args.Before != nil {
+	gets := maxWindowGets - spent
+	reqs := paging.PlanAround(look, q.probes(), total)
+	if look.Len() == 0 || len(reqs) > gets {
 		return q.build(w, nil, 0, total, need), nil
 	}
-	f, err := r.fetch(ctx, q, paging.PlanAround(look, q.probes(), total))
+	f, err := r.fetch(ctx, q, reqs)
 	switch {
 	case upstream.KindOf(err) == upstream.PageNotFound:
 		return q.build(w, nil, 0, total, need), nil // shrank again: nothing to show
 	case err != nil:
 		return nil, upstreamError(ctx, err)
 	}
-	return r.answer(ctx, q, need, f, nil, bounds{gets: maxWindowGets, rows: 2 * look.Len()})
+	return r.answer(ctx, q, need, f, nil, bounds{gets: gets, rows: 2 * look.Len(), replanned: spent > 0})
 }
 
 // rowIDs is what paging's lookup needs of rows, keyed by q's order.

@@ -42,7 +42,7 @@ func (r *queryResolver) connection(ctx context.Context, q quotaQuery, need needs
 	w := paging.Resolve(q.args, total)
 	if !need.rows || w.Len() == 0 {
 		// total is fresh here: step 1 counts whenever a hint says "empty".
-		return r.empty(ctx, q, need, w, total)
+		return r.empty(ctx, q, need, w, total, 0)
 	}
 	reqs := q.plan(w, total, fresh)
 	first, rest := q.firstLook(reqs)
@@ -108,7 +108,7 @@ func (r *queryResolver) replan(ctx context.Context, q quotaQuery, need needs, to
 	}
 	w := paging.Resolve(q.args, total)
 	if w.Len() == 0 {
-		return r.empty(ctx, q, need, w, total)
+		return r.empty(ctx, q, need, w, total, spent)
 	}
 	reqs := q.plan(w, total, true)
 	f, err := r.fetch(ctx, q, reqs)

@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/waldur-quotas/gateway/paging"
@@ -327,6 +329,101 @@ func TestCursorAtTheEndAfterTheListShrank(t *testing.T) {
 				t.Fatalf("%v: beyond two rounds' bounds", calls)
 			}
 			t.Logf("%v", calls)
+		})
+	}
+}
+
+// A cursor whose row is gone with both its neighbours, in a run of ties that
+// goes on above the rows fetched but ends within them: the gateway may look
+// above, and when it cannot, the run's end (its key's place) is where the
+// page begins, not the cursor's old position, which would skip rows ranked
+// below the run that no change touched.
+func TestGoneRowInARunOfTiesOpenAbove(t *testing.T) {
+	d := &fakewaldur.Dataset{Users: map[string]fakewaldur.User{"staff": {Staff: true}}}
+	for i := range 80 {
+		v := int64(500) // org 10-39 tie
+		switch {
+		case i < 10:
+			v = int64(1000 - i)
+		case i >= 40:
+			v = int64(400 - (i - 40))
+		}
+		d.Customers = append(d.Customers, fakewaldur.Customer{ID: i + 1, Name: fmt.Sprintf("org %02d", i), Abbreviation: fmt.Sprintf("O%02d", i),
+			Quotas: map[string]fakewaldur.Value{"q": fakewaldur.Int(v)}})
+	}
+	fake := fakewaldur.New(d)
+	h := newHarness(t, withDataset(d), withUpstream(fake))
+	vars := map[string]any{"q": "q", "o": "VALUE", "first": 31}
+	head := h.page("Token staff", vars) // org 00-30
+	fake.Change(func(d *fakewaldur.Dataset) {
+		// org 00-09 above, and the cursor's row org 30 with its neighbours.
+		d.Customers = slices.DeleteFunc(d.Customers, func(c fakewaldur.Customer) bool { return c.ID <= 10 || c.ID >= 30 && c.ID <= 32 })
+	})
+	h.takeCalls()
+	vars["first"], vars["after"] = 5, *head.PageInfo.EndCursor
+	next := h.page("Token staff", vars)
+	calls := h.takeCalls()
+	if len(next.Nodes) == 0 || next.Nodes[0].CustomerName != "org 33" && next.Nodes[0].CustomerName != "org 40" {
+		t.Fatalf("after org 30 (gone): %+v (%v); want the rest of the ties (org 33-39) or, at the latest, org 40", next.Nodes, calls)
+	}
+	if heads, gets := countCalls(calls); heads > 1 || gets > 2 || rowsFetched(calls, next.TotalCount) > 10 {
+		t.Fatalf("%v: beyond a window's bounds", calls)
+	}
+}
+
+// A window no count leaves room for (last: 0) fetches no rows, wherever the
+// cursor's row went.
+func TestEmptyCountAfterACursorFetchesNoRows(t *testing.T) {
+	h := newHarness(t)
+	head := h.page(staffAuth, map[string]any{"q": "os_storage_size", "o": "VALUE", "first": 6})
+	h.takeCalls()
+	for _, first := range []int{7, 100} {
+		c := h.page(staffAuth, map[string]any{"q": "os_storage_size", "o": "VALUE", "first": first, "last": 0, "after": *head.PageInfo.EndCursor})
+		calls := h.takeCalls()
+		if _, gets := countCalls(calls); len(c.Nodes) != 0 || gets > 0 {
+			t.Errorf("first %d, last 0: %d rows, %v", first, len(c.Nodes), calls)
+		}
+	}
+}
+
+// The list shrinks between a page's HEAD and its GET, past the cursor's row:
+// the GET's 404 re-plans, and the look for the moved row that follows gets
+// only what the window's GETs leave, so the field stays within the rounds the
+// server's write timeout is built from (upstreamRounds).
+func TestLookAfterARePlanKeepsTheRounds(t *testing.T) {
+	for _, count := range []string{"first", "last"} {
+		t.Run(count, func(t *testing.T) {
+			// The cursors come from another replica: this one knows no
+			// recent total, so a page counted back from the end starts with
+			// a HEAD, the longest way.
+			data := fakewaldur.Demo(40, 17)
+			other := newHarness(t, withDataset(data))
+			vars := map[string]any{"q": "os_storage_size", "o": "VALUE", "first": 100}
+			all := other.page("Token "+fakewaldur.DemoStaffToken, vars)
+			vars["first"] = 30
+			head := other.page("Token "+fakewaldur.DemoStaffToken, vars)
+			fake := fakewaldur.New(data)
+			h := newHarness(t, withDataset(data), withUpstream(fake))
+			var once sync.Once
+			h.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodGet {
+					once.Do(func() {
+						fake.Change(func(d *fakewaldur.Dataset) {
+							for _, top := range all.Nodes[:15] {
+								d.Customers = slices.DeleteFunc(d.Customers, func(c fakewaldur.Customer) bool { return c.Name == top.CustomerName })
+							}
+						})
+					})
+				}
+				return false
+			})
+			h.takeCalls()
+			delete(vars, "first")
+			vars[count], vars["after"] = 5, *head.PageInfo.EndCursor
+			h.page("Token "+fakewaldur.DemoStaffToken, vars)
+			if calls := h.takeCalls(); len(calls) > 4 {
+				t.Fatalf("%d upstream calls one after the other: %v", len(calls), calls)
+			}
 		})
 	}
 }

@@ -142,8 +142,9 @@ const (
 	// ByKey: the row and its neighbours are gone or changed (or not among the
 	// rows); its key places it, and among rows of the same key its position.
 	ByKey
-	// Above and Below: its place is not among the rows but before them (or
-	// after them): the caller may fetch the rows on that side and ask again.
+	// Above and Below: its place may not be among the rows but before them
+	// (or after them): the caller may fetch the rows on that side and ask
+	// again. The position returned is the best guess its key gives meanwhile.
 	Above
 	Below
 	// Unseen: the rows are not next to where the cursor expects its row (a
@@ -193,17 +194,9 @@ func Locate(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (
 	case hasNext:
 		slot = base + next
 	default:
-		var known bool
-		if slot, known = keySlot(c, a, after, base, rows, total); !known {
-			if slot < base {
-				return c.Offset, Above
-			}
-			if slot > base+len(rows) {
-				return c.Offset, Below
-			}
+		if slot, how = keySlot(c, a, after, base, rows, total); how == Unseen {
 			return c.Offset, Unseen
 		}
-		how = ByKey
 	}
 	if after {
 		slot--
@@ -215,15 +208,19 @@ func Locate(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (
 }
 
 // keySlot is the slot a's key gives it among rows, the current list of total
-// rows from base on. It is known when rows hold the whole run of rows with
-// that key: they begin at the list's start or with a row ranked above the
-// key, and end at the list's end or with a row ranked below it. Otherwise the
-// row may still be there, unchanged, in the part of the run that rows do not
-// show, and the slot returned says on which side of rows to look (below base,
-// or above base+len(rows)): the side where the run goes on, or, when it goes
-// on on both, the side where the cursor expects its row. When rows are not
-// next to where the cursor expects its row, neither.
-func keySlot(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (int, bool) {
+// rows from base on: where the run of rows with that key begins and ends as
+// far as rows show it, and within the run the cursor's old position. It is
+// ByKey when rows hold both ends of the run: they begin at the list's start
+// or with a row ranked above the key, and end at the list's end or with a row
+// ranked below it.
+//
+// When the run goes on past an edge of rows, the row may still be there,
+// unchanged, in the part of the run rows do not show: Above or Below says to
+// look on that side (where the cursor expects its row, when the run goes on
+// past both), and the slot clamped into rows is the best guess should no look
+// be possible. When rows are not next to where the cursor expects its row,
+// Unseen.
+func keySlot(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) (int, Placement) {
 	edge := c.Offset - 1 // the window's last row for a before cursor
 	if after {
 		edge = c.Offset + 1
@@ -231,7 +228,7 @@ func keySlot(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) 
 	// The edge lies past the list's end when the list shrank under an after
 	// cursor: rows that reach that end are next to it all the same.
 	if edge < base || edge >= base+len(rows) && base+len(rows) < total {
-		return base, false // Unseen: neither side
+		return c.Offset, Unseen
 	}
 	lo := 0 // first row not ranked above the key
 	for lo < len(rows) && compareKeys(rows[lo].Key, a.Key) > 0 {
@@ -241,21 +238,24 @@ func keySlot(c Cursor, a Anchor, after bool, base int, rows []RowID, total int) 
 	for hi < len(rows) && compareKeys(rows[hi].Key, a.Key) == 0 {
 		hi++
 	}
-	above, below := base-1, base+len(rows)+1
 	opensUp := lo == 0 && base > 0                         // the run may begin before rows
 	opensDown := hi == len(rows) && base+len(rows) < total // or go on after them
-	switch {
-	case opensUp && opensDown:
-		if c.Offset < base+len(rows)/2 {
-			return above, false
-		}
-		return below, false
-	case opensUp:
-		return above, false
-	case opensDown:
-		return below, false
+	loBound, hiBound := base+lo, base+hi
+	if opensUp {
+		loBound = math.MinInt
 	}
-	return min(max(c.Offset, base+lo), base+hi), true
+	if opensDown {
+		hiBound = math.MaxInt
+	}
+	slot := min(max(c.Offset, loBound), hiBound)
+	guess := min(max(slot, base), base+len(rows))
+	switch {
+	case opensUp && opensDown && c.Offset < base+len(rows)/2, opensUp && !opensDown:
+		return guess, Above
+	case opensDown:
+		return guess, Below
+	}
+	return slot, ByKey
 }
 
 func findKeyed(rows []RowID, digest uint32, known bool) (int, bool) {

@@ -110,8 +110,9 @@ func TestLocate(t *testing.T) {
 		{"fetched rows do not reach it", true, 5, old[5:], 7, 3, Unseen},
 		{"rows after the window's edge all rank below it: look before", true, 4,
 			valueRows(2, 1), 6, 3, Above},
+		// Meanwhile the best guess is after them: they all rank above it.
 		{"rows from the window's edge all rank above it: look after", true, 4,
-			valueRows(7, 6), 9, 3, Below},
+			valueRows(7, 6), 9, 5, Below},
 		{"rows from the window's edge all rank above it, to the list's end", true, 4,
 			valueRows(7, 6), 6, 5, ByKey},
 		// Rows of its own key, none of them the row or a neighbour: it may
