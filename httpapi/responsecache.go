@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waldur-quotas/gateway/graph"
 	"github.com/waldur-quotas/gateway/internal/bytelru"
 	"github.com/waldur-quotas/gateway/upstream"
 )
@@ -20,6 +21,8 @@ import (
 // digest, never the credential), by everything in the request that shapes
 // the answer (method, Content-Type, Accept and the body or query string,
 // hence the document, variables and operation name), in a byte-bounded LRU.
+// A router asking for the federated trace (ftv1) passes it by: the trace in
+// its answer's extensions is of that one execution.
 // Only a 200 without errors is kept, never longer than the oldest page it
 // was built from may be (see upstream.AnswerAge), and Cache-Control:
 // no-cache asks past it, as past the page cache, replacing what it held.
@@ -66,6 +69,10 @@ func withResponseCache(waldur *upstream.Client, maxBodyBytes int64, next http.Ha
 }
 
 func (rc *responseCache) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Header.Get(graph.FederatedTraceHeader) != "" {
+		next.ServeHTTP(w, r)
+		return
+	}
 	key, ok := rc.key(r)
 	if !ok {
 		next.ServeHTTP(w, r)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waldur-quotas/gateway/graph"
 	"github.com/waldur-quotas/gateway/upstream/fakewaldur"
 )
 
@@ -165,5 +166,33 @@ func TestResponseCacheKeepsThisRequestsHeaders(t *testing.T) {
 	}
 	if got := again.Header.Get("Access-Control-Allow-Origin"); got != "" {
 		t.Errorf("an origin not allowed was granted %q by a kept answer", got)
+	}
+}
+
+// A router asking for the federated trace gets an answer with ftv1 in its
+// extensions, the trace of that one execution: it is neither kept for a
+// request that did not ask nor replayed to a router that asks again.
+func TestResponseCacheKeepsTracedAnswersApart(t *testing.T) {
+	h := newHarness(t, withCache(time.Hour, 0))
+	vars := map[string]any{"q": cacheQuota, "first": 5}
+	send := func(traced bool) gqlResponse {
+		req := h.postRequest("Token "+demoStaff, namedQuery, vars)
+		if traced {
+			req.Header.Set(graph.FederatedTraceHeader, "ftv1")
+		}
+		return h.do(req)
+	}
+	hasTrace := func(r gqlResponse) bool { return bytes.Contains(r.Body, []byte(`"ftv1"`)) }
+	if r := send(true); !hasTrace(r) {
+		t.Fatalf("a router asked for ftv1 and got %s", r.Body)
+	}
+	if r := send(false); hasTrace(r) {
+		t.Fatalf("a request that did not ask got a router's traced answer: %s", r.Body)
+	}
+	if r := send(true); !hasTrace(r) || h.lastLine(t).ResponseCached {
+		t.Fatalf("a router's repeat was answered from the cache: %s", r.Body)
+	}
+	if send(false); !h.lastLine(t).ResponseCached {
+		t.Fatal("the plain repeat was not answered from the response cache; the test proves less")
 	}
 }
