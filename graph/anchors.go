@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"math"
 
 	"github.com/waldur-quotas/gateway/graph/model"
 	"github.com/waldur-quotas/gateway/paging"
@@ -168,19 +167,15 @@ func (r *queryResolver) empty(ctx context.Context, q quotaQuery, need needs, w p
 	if !need.rows || q.afterAnchor == nil || q.args.Before != nil || total == 0 || c.Offset+1 >= c.Total {
 		return q.build(w, nil, 0, total, need), nil
 	}
-	n := paging.DefaultFirst
-	if q.args.First != nil || q.args.Last != nil {
-		n = math.MaxInt
-	}
-	for _, count := range []*int{q.args.First, q.args.Last} {
-		if count != nil {
-			n = min(n, *count)
-		}
-	}
-	look := paging.Window{Start: max(total-n, 0), End: total}
+	// As many rows as the page's counts ask for, from the list's end.
+	n := paging.Resolve(paging.Args{First: q.args.First, Last: q.args.Last}, total).Len()
+	look := paging.Window{Start: total - n, End: total}
 	gets := maxWindowGets - spent
+	if n == 0 {
+		return q.build(w, nil, 0, total, need), nil
+	}
 	reqs := paging.PlanAround(look, q.probes(), total)
-	if look.Len() == 0 || len(reqs) > gets {
+	if len(reqs) > gets {
 		return q.build(w, nil, 0, total, need), nil
 	}
 	f, err := r.fetch(ctx, q, reqs)
