@@ -46,11 +46,10 @@ test:
 test-e2e: build
 	cd e2e && npm ci && npm test
 
-## generate: regenerate gqlgen's code from graph/schema.graphqls (then rewritten: see internal/inorderlists and internal/directconnection)
+## generate: regenerate gqlgen's code from graph/schema.graphqls (then rewritten: see internal/rewritegenerated)
 generate:
 	$(GO) tool gqlgen generate
-	$(GO) run ./internal/inorderlists graph/generated.go
-	$(GO) run ./internal/directconnection graph/generated.go
+	$(GO) run ./internal/rewritegenerated graph/generated.go
 
 ## check-generate: fail when the committed generated code is stale
 check-generate: generate

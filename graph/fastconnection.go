@@ -32,7 +32,7 @@ func FederatedTraceAsked(oc *graphql.OperationContext) bool {
 // fail or wait in them; written directly, in the order and with the aliases,
 // fragments and @skip/@include the selection asks (graphql.CollectFields, as
 // the generated code uses), the answer is byte for byte the same. make
-// generate points the customerQuotas field here (internal/directconnection).
+// generate points the customerQuotas field here (internal/rewritegenerated).
 //
 // The generated marshaller still answers whatever this does not know: an
 // operation whose federated trace was asked (its fields are then timed one by

@@ -7,7 +7,7 @@ import (
 )
 
 // marshalSliceInOrder stands in for graphql.MarshalSliceConcurrently in the
-// generated code (see internal/inorderlists for why): it marshals the
+// generated code (see internal/rewritegenerated for why): it marshals the
 // elements one after the other in this goroutine. Each element gets its own
 // field context with its index, as there, and unless omitPanicHandler a panic
 // while marshalling one becomes that element's null and an error at its path.
