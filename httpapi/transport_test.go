@@ -135,6 +135,30 @@ func TestRequestErrorsHaveNoData(t *testing.T) {
 	h.wantNoUpstreamCalls(t, "refused requests")
 }
 
+// Strings in the body mean what JSON says, whether they hold escapes or not:
+// plain ones are read without the decoder's second pass, and that shortcut
+// must not change what an escape, or a byte that is not UTF-8, comes to.
+func TestBodyStringsWithAndWithoutEscapes(t *testing.T) {
+	h := newHarness(t, withDefaultToken(demoStaff))
+	const doc = `query A { a: __typename } query B { b: __typename }`
+	for _, c := range []struct{ name, query, operation, want string }{
+		{"plain", `"` + doc + `"`, `"B"`, `{"b":"Query"}`},
+		{"escaped name", `"` + doc + `"`, `"\u0042"`, `{"b":"Query"}`},
+		{"escaped query", `"query A { a: __typename }\nquery B { b: __typename \u007d"`, `"A"`, `{"a":"Query"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.postRaw(mediaJSON, `{"query": `+c.query+`, "operationName": `+c.operation+`}`)
+			if r.Status != http.StatusOK || len(r.Errors) > 0 || string(r.Data) != c.want {
+				t.Errorf("status %d, body %s; want data %s", r.Status, r.Body, c.want)
+			}
+		})
+	}
+	// A string with a byte that is not UTF-8 takes the decoder's path, and
+	// the byte becomes U+FFFD, as encoding/json has it.
+	r := h.postRaw(mediaJSON, `{"query": "`+doc+`", "operationName": "B`+"\xff"+`"}`)
+	wantRefused(t, r, http.StatusOK, "GRAPHQL_VALIDATION_FAILED", "operation B\ufffd not found")
+}
+
 // A body followed by a closing bracket is not one JSON value either.
 func TestTrailingBracketAfterBodyRefused(t *testing.T) {
 	h := newHarness(t, withDefaultToken(demoStaff))

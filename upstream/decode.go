@@ -27,33 +27,38 @@ func decodeRows(body []byte) ([]Row, error) {
 		return nil, newError(BadResponse, 200, nil, "Waldur's answer is not the expected JSON list")
 	}
 	rows := make([]Row, len(wire))
+	// The rows' values live in one array rather than one allocation each.
+	values := make([]float64, len(wire))
 	for i, w := range wire {
 		if w.CustomerName == nil || w.CustomerAbbreviation == nil || len(w.Value) == 0 {
 			return nil, newError(BadResponse, 200, nil, "Waldur's row %d lacks customer_name, customer_abbreviation or value", i)
 		}
 		rows[i] = Row{CustomerName: *w.CustomerName, CustomerAbbreviation: *w.CustomerAbbreviation}
-		v, ok := parseValue(w.Value)
+		v, present, ok := parseValue(w.Value)
 		if !ok {
 			return nil, newError(BadResponse, 200, nil, "Waldur's row %d has a value that is not a number", i)
 		}
-		rows[i].Value = v
+		if present {
+			values[i] = v
+			rows[i].Value = &values[i]
+		}
 	}
 	return rows, nil
 }
 
-// parseValue accepts a JSON number or null. The decoder has already checked the
-// syntax, so a leading '-' or digit means a JSON number.
-func parseValue(raw json.RawMessage) (*float64, bool) {
+// parseValue accepts a JSON number or null (not present). The decoder has
+// already checked the syntax, so a leading '-' or digit means a JSON number.
+func parseValue(raw json.RawMessage) (v float64, present, ok bool) {
 	if string(raw) == "null" {
-		return nil, true
+		return 0, false, true
 	}
 	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
-		return nil, false
+		return 0, false, false
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
 	if err != nil {
 		// Only out-of-range magnitudes get here; no quota is that large.
-		return nil, false
+		return 0, false, false
 	}
-	return &f, true
+	return f, true, true
 }
