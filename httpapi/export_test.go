@@ -5,3 +5,6 @@ const (
 	DocumentCacheBytes = documentCacheBytes
 	APQCacheBytes      = apqCacheBytes
 )
+
+// PlainString is the transport's shortcut for strings in a request body.
+var PlainString = plainString

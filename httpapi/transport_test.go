@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/waldur-quotas/gateway/httpapi"
 )
@@ -157,6 +158,31 @@ func TestBodyStringsWithAndWithoutEscapes(t *testing.T) {
 	// the byte becomes U+FFFD, as encoding/json has it.
 	r := h.postRaw(mediaJSON, `{"query": "`+doc+`", "operationName": "B`+"\xff"+`"}`)
 	wantRefused(t, r, http.StatusOK, "GRAPHQL_VALIDATION_FAILED", "operation B\ufffd not found")
+}
+
+// The shortcut for body strings reads exactly what encoding/json reads, or
+// leaves the string to it.
+func FuzzPlainString(f *testing.F) {
+	for _, s := range []string{``, `plain`, `{ a(q: \"x\") }`, `tab\there`, `back\\slash`, `\/`, `line\nbreak`,
+		`\b\f\r`, `é ü 😀`, `\u00e9`, `\ud83d\ude00`, `\ud800`, `\u0000`, `\"\\\/`, `a\"`} {
+		f.Add(`"` + s + `"`)
+	}
+	f.Add("\"\xff\"")
+	f.Add(`"a\"`)
+	f.Add(`12`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		var want string
+		if json.Unmarshal([]byte(raw), &want) != nil {
+			return // not a JSON string: the body's decoder refuses it first
+		}
+		got, ok := httpapi.PlainString(json.RawMessage(raw))
+		if ok && got != want {
+			t.Errorf("%q: %q, encoding/json says %q", raw, got, want)
+		}
+		if !ok && !strings.Contains(raw, `\u`) && utf8.ValidString(raw) && raw[0] == '"' && raw[len(raw)-1] == '"' {
+			t.Errorf("%q left to the decoder", raw)
+		}
+	})
 }
 
 // A body followed by a closing bracket is not one JSON value either.
