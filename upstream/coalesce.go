@@ -164,13 +164,14 @@ func (co *coalescer) join(ctx context.Context, key flightKey, req Request) (*fli
 	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	f := &flight{ctx: fctx, cancel: cancel, done: make(chan struct{}), sharers: 1}
 	co.flights[key] = f
-	flyers().start(func() { co.fly(key, f, req) })
+	runWarm(func() { co.fly(key, f, req) })
 	return f, false
 }
 
-// fly makes the call, on a goroutine of its own (see flyers.go). A panic is handed to the sharers, each of which panics
-// in its own goroutine, where the field's recover turns it into an error as
-// it would without coalescing; here it would take the process down.
+// fly makes the call, on a goroutine of its own (see warmgoroutines.go). A panic is
+// handed to the sharers, each of which panics in its own goroutine, where the
+// field's recover turns it into an error as it would without coalescing; here
+// it would take the process down.
 func (co *coalescer) fly(key flightKey, f *flight, req Request) {
 	defer func() {
 		f.panicked = recover()

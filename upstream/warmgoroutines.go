@@ -19,24 +19,22 @@ import (
 // and the server's own limits already bound, and a call must never wait for
 // a goroutine. Goroutines idle for a second are let go.
 
-// warmGoroutines starts functions on goroutines that are kept for reuse.
-type warmGoroutines struct{ pool *ants.Pool }
-
-// flyers is the process's one pool: a pool per Client would keep goroutines
-// of its own (ants' clock and purger) for every Client a test makes.
-var flyers = sync.OnceValue(func() warmGoroutines {
+// warmPool is the process's one pool: a pool per Client would keep
+// goroutines of its own (ants' clock and purger) for every Client a test
+// makes.
+var warmPool = sync.OnceValue(func() *ants.Pool {
 	pool, err := ants.NewPool(-1, ants.WithExpiryDuration(time.Second))
 	if err != nil {
 		// Only an invalid size or expiry makes NewPool fail.
 		panic("upstream: ants.NewPool: " + err.Error())
 	}
-	return warmGoroutines{pool}
+	return pool
 })
 
-// start runs f on a warm goroutine, or on a new one should the pool refuse
+// runWarm runs f on a warm goroutine, or on a new one should the pool refuse
 // (it does not while it is open, and it is never closed).
-func (w warmGoroutines) start(f func()) {
-	if err := w.pool.Submit(f); err != nil {
+func runWarm(f func()) {
+	if err := warmPool().Submit(f); err != nil {
 		go f()
 	}
 }
